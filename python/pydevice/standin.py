@@ -1,0 +1,77 @@
+"""A stand-in for the IOC's built-in ``pydev`` module, for running user code outside an IOC.
+
+Inside ``pydevIoc`` the module ``pydev`` is built into the interpreter.  Outside it,
+``import pydev`` finds ``python/pydev.py``, which re-exports this module, so code written
+for records runs and unit-tests anywhere::
+
+    import pydev
+    pydev.iointr("bytes_sent", 42)
+    assert pydev.last_value("bytes_sent") == 42
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, NamedTuple
+
+__all__ = ["Alarm", "IointrCall", "iointr", "calls", "last_value", "clear", "in_ioc"]
+
+in_ioc = False
+"""True inside ``pydevIoc`` (the built-in module), False for this stand-in."""
+
+_NO_VALUE = object()
+
+
+class Alarm(Exception):
+    """Raise (or push through :func:`iointr`) to put a record into alarm.
+
+    ``stat`` and ``sevr`` are EPICS alarm names (``"COMM"``, ``"READ"``, ... and
+    ``"MINOR"``, ``"MAJOR"``, ``"INVALID"``); the message becomes the record's AMSG.
+    """
+
+    def __init__(self, message: str = "", stat: str = "COMM", sevr: str = "INVALID") -> None:
+        super().__init__(message)
+        self.message = message
+        self.stat = stat
+        self.sevr = sevr
+
+
+class IointrCall(NamedTuple):
+    """One recorded :func:`iointr` push."""
+
+    name: str
+    value: Any
+    timestamp: float | None
+
+
+_lock = threading.Lock()
+calls: list[IointrCall] = []
+"""Every push made through :func:`iointr`, oldest first."""
+
+
+def iointr(name: str, value: Any = _NO_VALUE, timestamp: float | None = None) -> None:
+    """Register (no value) or push ``value`` to the records registered under ``name``.
+
+    The stand-in only records pushes in :data:`calls`; ``timestamp`` is POSIX seconds
+    (the records' TIME when they have ``TSE=-2``).
+    """
+    if not isinstance(name, str):
+        raise TypeError("iointr() name must be a str")
+    if value is _NO_VALUE:
+        return
+    with _lock:
+        calls.append(IointrCall(name, value, timestamp))
+
+
+def last_value(name: str, default: Any = None) -> Any:
+    """The value most recently pushed under ``name`` (``default`` if none)."""
+    with _lock:
+        for call in reversed(calls):
+            if call.name == name:
+                return call.value
+    return default
+
+
+def clear() -> None:
+    """Forget all recorded pushes."""
+    with _lock:
+        calls.clear()
