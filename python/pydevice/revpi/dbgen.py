@@ -1,0 +1,201 @@
+"""Generate an EPICS database for a piCtory configuration.
+
+RevPiModIO itself parses the configuration (and the replace_io file) against a scratch
+zero-filled process image, so the records match exactly the IOs an IOC will see.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import revpimodio2
+from revpimodio2.io import IOBase
+
+from . import core as corevalues
+from . import values
+
+MAX_NAME = 60
+MAX_STRING = 39  # stringin/stringout VAL without the terminating NUL
+
+
+@dataclass
+class Options:
+    """What :func:`generate` emits."""
+
+    prefix: str = "$(P)"
+    var: str = "rpi"
+    """Python name of the ProcessImage in st.cmd (``rpi = revpi.open(...)``)."""
+    all_ios: bool = False
+    """Include IOs not marked 'export' in piCtory (counters, settings, ...)."""
+    simulator: bool = False
+    """Database for an IOC opened with simulator=True (inputs and outputs swapped)."""
+    words_as_analog: bool = False
+    """ai/ao instead of longin/longout for integer words."""
+    replace_io_file: str | None = None
+    core: bool = True
+    skipped: list[str] = field(default_factory=list)
+
+
+def _record_name(prefix: str, io_name: str) -> str:
+    return prefix + re.sub(r"[^A-Za-z0-9_:\-\[\]<>;.]", "_", io_name)
+
+
+def _q(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _record(rtype: str, name: str, fields: Iterable[tuple[str, object]]) -> str:
+    body = "".join(f'    field({k}, "{_q(str(v))}")\n' for k, v in fields)
+    return f'record({rtype}, "{name}") {{\n{body}}}\n'
+
+
+def _desc(io: IOBase) -> str:
+    text = io.bmk or f"{io._parentdevice.name} {io.name}"
+    return text[:40]
+
+
+def _status_like(io: IOBase) -> bool:
+    return "status" in io.name.lower()
+
+
+def io_record(io: IOBase, opts: Options) -> str | None:
+    """The record text for one IO (None if the IO cannot be represented)."""
+    kind = values.io_kind(io)
+    name = _record_name(opts.prefix, io.name)
+    if len(name) > MAX_NAME:
+        opts.skipped.append(f"{io.name}: record name longer than {MAX_NAME} characters")
+        return None
+    is_input = io.type == revpimodio2.INP
+    if opts.simulator:
+        is_input = not is_input
+    v, n = opts.var, io.name
+    watch = ("SCAN", "I/O Intr"), ("INP", f"@pydev.iointr({v}.watch('{n}'))")
+    write = ("OUT", f"@{v}.write('{n}', VAL)"),
+    common = [("DTYP", "pydev"), ("DESC", _desc(io))]
+    if kind == values.MEMORY:
+        value = io.value
+        rtype = "stringin" if isinstance(value, str) else "longin"
+        return _record(rtype, name, common + [("PINI", "YES"), ("INP", f"@{v}.read('{n}')")])
+    if kind == values.BIT:
+        if is_input:
+            return _record("bi", name, common + [*watch, ("ZNAM", "Off"), ("ONAM", "On")])
+        return _record("bo", name, common + [*write, ("ZNAM", "Off"), ("ONAM", "On")])
+    if kind == values.FLOAT:
+        rtype = "ai" if is_input else "ao"
+        return _record(rtype, name, common + [*(watch if is_input else write), ("PREC", "3")])
+    if kind == values.STRING:
+        size = len(io)
+        long_ = size > MAX_STRING
+        if is_input:
+            rtype = "lsi" if long_ else "stringin"
+            extra = [("SIZV", size + 1)] if long_ else []
+            return _record(rtype, name, common + [*watch, *extra])
+        rtype = "lso" if long_ else "stringout"
+        extra = [("SIZV", size + 1)] if long_ else []
+        return _record(rtype, name, common + [*write, *extra])
+    low, high = values.int_range(io)
+    bits = len(io) * 8
+    if is_input:
+        if _status_like(io) and bits <= 32 and low == 0:
+            return _record("mbbiDirect", name, common + [*watch, ("NOBT", bits)])
+        if opts.words_as_analog:
+            return _record("ai", name, common + [*watch])
+        rtype = "longin" if high <= 2**31 - 1 else "int64in"
+        return _record(rtype, name, common + [*watch])
+    if opts.words_as_analog:
+        return _record("ao", name, common + [*write, ("DRVL", low), ("DRVH", high)])
+    rtype = "longout" if high <= 2**31 - 1 else "int64out"
+    return _record(rtype, name, common + [*write, ("DRVL", low), ("DRVH", high)])
+
+
+_CORE_INPUTS = (
+    ("Core:Status", "mbbiDirect", "core.status", [("NOBT", 8)], "base module status byte"),
+    ("Core:PiControlRunning", "bi", "core.picontrolrunning",
+     [("ZNAM", "Stopped"), ("ONAM", "Running")], "piControl driver running"),
+    ("Core:UnconfDevice", "bi", "core.unconfdevice",
+     [("ZNAM", "OK"), ("ONAM", "Unconfigured"), ("OSV", "MAJOR")], "unconfigured module"),
+    ("Core:MissingDevice", "bi", "core.missingdeviceorgate",
+     [("ZNAM", "OK"), ("ONAM", "Missing"), ("OSV", "MAJOR")], "module missing or piGate"),
+    ("Core:OverUnderflow", "bi", "core.overunderflow",
+     [("ZNAM", "OK"), ("ONAM", "Size error"), ("OSV", "MAJOR")], "module memory size wrong"),
+    ("Core:IoCycle", "longin", "core.iocycle", [("EGU", "ms")], "piBridge cycle time"),
+    ("Core:Temperature", "longin", "core.temperature", [("EGU", "degC")], "CPU temperature"),
+    ("Core:Frequency", "longin", "core.frequency", [("EGU", "MHz")], "CPU frequency"),
+    ("Core:RS485Errors", "longin", "core.ioerrorcount", [], "piBridge RS485 errors"),
+    ("Core:X2In", "bi", "core.x2in", [("ZNAM", "Off"), ("ONAM", "On")], "Connect X2 input"),
+)
+_LED_STATES = [("ZRST", "Off"), ("ONST", "Green"), ("TWST", "Red"), ("THST", "Orange")]
+_CORE_OUTPUTS = (
+    ("Core:LED:A1", "mbbo", "core.A1", _LED_STATES, "LED A1"),
+    ("Core:LED:A2", "mbbo", "core.A2", _LED_STATES, "LED A2"),
+    ("Core:LED:A3", "mbbo", "core.A3", _LED_STATES, "LED A3"),
+    ("Core:X2Out", "bo", "core.x2out", [("ZNAM", "Off"), ("ONAM", "On")], "Connect X2 output"),
+)
+
+
+def core_records(modio: revpimodio2.RevPiModIO, opts: Options) -> list[str]:
+    """Base-module status, LED and owner (ioerrors, cycle time) records."""
+    v, p = opts.var, opts.prefix
+    out = []
+    available = set(corevalues.available(modio.core))
+    if opts.core and not opts.simulator:
+        for suffix, rtype, cname, extra, desc in _CORE_INPUTS:
+            if cname in available:
+                out.append(_record(rtype, p + suffix, [
+                    ("DTYP", "pydev"), ("DESC", desc), ("SCAN", "I/O Intr"),
+                    ("INP", f"@pydev.iointr({v}.watch('{cname}'))"), *extra]))
+        if not modio.monitoring:
+            for suffix, rtype, cname, extra, desc in _CORE_OUTPUTS:
+                if cname in available:
+                    out.append(_record(rtype, p + suffix, [
+                        ("DTYP", "pydev"), ("DESC", desc),
+                        ("OUT", f"@{v}.write('{cname}', VAL)"), *extra]))
+    out.append(_record("longin", p + "IoErrors", [
+        ("DTYP", "pydev"), ("DESC", "process image read/write errors"), ("SCAN", "I/O Intr"),
+        ("INP", f"@pydev.iointr({v}.watch('modio.ioerrors'))"),
+        ("HIGH", 1), ("HSV", "MINOR")]))
+    out.append(_record("bo", p + "ResetIoErrors", [
+        ("DTYP", "pydev"), ("DESC", "reset the I/O error count"),
+        ("OUT", f"@{v}.resetioerrors()"), ("ZNAM", "Reset"), ("ONAM", "Reset")]))
+    out.append(_record("longin", p + "CycleTime", [
+        ("DTYP", "pydev"), ("DESC", "process image refresh cycle"), ("PINI", "YES"),
+        ("INP", f"@{v}.read('modio.cycletime')"), ("EGU", "ms")]))
+    return out
+
+
+def load(configrsc: str, replace_io_file: str | None = None,
+         simulator: bool = False) -> revpimodio2.RevPiModIO:
+    """Parse ``configrsc`` with RevPiModIO against a scratch process image."""
+    if not os.path.exists(configrsc):
+        raise FileNotFoundError(f"piCtory configuration {configrsc} does not exist")
+    with tempfile.NamedTemporaryFile(prefix="revpi-dbgen-", suffix=".img") as img:
+        img.write(bytes(revpimodio2.PROCESS_IMAGE_SIZE))
+        img.flush()
+        modio = revpimodio2.RevPiModIO(procimg=img.name, configrsc=configrsc,
+                                       replace_io_file=replace_io_file, simulator=simulator,
+                                       debug=False)
+    return modio
+
+
+def generate(configrsc: str, opts: Options | None = None) -> str:
+    """The database text for every (exported) IO of ``configrsc`` plus core/owner records."""
+    opts = opts or Options()
+    modio = load(configrsc, opts.replace_io_file)
+    try:
+        header = (f"# Generated by: python -m pydevice.revpi db {os.path.basename(configrsc)}\n"
+                  f"# Records use the ProcessImage '{opts.var}' opened in st.cmd with "
+                  f"{opts.var} = revpi.open(...)\n")
+        parts = [header]
+        for io in modio.io:
+            if io.name.startswith("core.") or not (opts.all_ios or io.export):
+                continue
+            text = io_record(io, opts)
+            if text:
+                parts.append(text)
+        parts.extend(core_records(modio, opts))
+        return "\n".join(parts)
+    finally:
+        modio.cleanup()
