@@ -94,6 +94,7 @@ def open(  # noqa: A001 - the st.cmd-facing name; builtins.open stays reachable 
     """
     global _owner
     import revpimodio2
+    from revpimodio2.errors import DeviceNotFoundError
 
     procimg = procimg or DEFAULT_PROCIMG
     if on_exit not in ("defaults", "keep"):
@@ -128,7 +129,7 @@ def open(  # noqa: A001 - the st.cmd-facing name; builtins.open stays reachable 
                                                        simulator=simulator, **common)
             else:
                 modio = revpimodio2.RevPiModIO(monitoring=monitoring, simulator=simulator, **common)
-        except (OSError, RuntimeError, ValueError) as exc:
+        except (OSError, RuntimeError, ValueError, DeviceNotFoundError) as exc:
             raise OpenError(f"cannot open process image {procimg} with configuration "
                             f"{configrsc or '(default location)'}: {exc}") from exc
         if cycletime is not None:
