@@ -1,0 +1,354 @@
+"""GPIO lines behind EPICS records.
+
+In ``st.cmd``::
+
+    pydev("from pydevice import gpio")
+    pydev("gpio.chip('gpiochip0').watch('GPIO17', bias='pull-up', debounce=0.005)")
+
+and in the database (``python -m pydevice.gpio db`` writes these)::
+
+    record(bi, "P:GPIO17") {          # follows every edge; TIME = kernel edge timestamp
+        field(DTYP, "pydev") field(SCAN, "I/O Intr") field(TSE, "-2")
+        field(INP, "@pydev.iointr('gpio:gpiochip0:GPIO17')") }
+    record(int64in, "P:GPIO17:Count") {  # edges counted, none lost (kernel seqno)
+        field(DTYP, "pydev") field(SCAN, "I/O Intr") field(TSE, "-2")
+        field(INP, "@pydev.iointr('gpio:gpiochip0:GPIO17:count')") }
+    record(bi, "P:GPIO22:Rd")  { field(DTYP, "pydev") field(SCAN, "1 second")
+        field(INP, "@gpio.chip('gpiochip0').get('GPIO22')") }
+    record(bo, "P:GPIO27")     { field(DTYP, "pydev")
+        field(OUT, "@gpio.chip('gpiochip0').set('GPIO27', VAL)") }
+    record(longout, "P:gpiochip0:Sync") { field(DTYP, "pydev") field(SCAN, "1 second")
+        field(OUT, "@gpio.chip('gpiochip0').sync()") }
+
+``get``/``set`` request their line on first use; an error (missing chip, bad name, line in
+use) raises, so only that record goes INVALID with the message.  Watched lines are read by
+one thread per chip which pushes values with the kernel's edge timestamps; ``sync()`` (run
+by a periodic record) pushes the current state of watched lines once the IOC runs, retries
+lines that failed and puts the I/O Intr records of a failed line into alarm with its error.
+At IOC exit outputs are set to their ``safe`` value (default 0) and every line is released.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import selectors
+import threading
+import time
+from typing import Any, Callable, Optional, Union
+
+import pydev
+
+from .chip import Device
+from .errors import GpioError
+from .events import EdgeCounter, EdgeEvent
+from .request import Request
+from .settings import LineConfig
+
+__all__ = ["chip", "Lines", "iointr_name", "close_all"]
+
+log = logging.getLogger(__name__)
+
+LineId = Union[int, str]
+
+
+def iointr_name(chip: str, line: LineId, what: str = "") -> str:
+    """The ``pydev.iointr`` name a watched line pushes to: ``gpio:<chip>:<line>[:<what>]``
+    (``what`` = ``""`` value, ``"count"`` edges counted, ``"lost"`` events the kernel dropped)."""
+    return f"gpio:{chip}:{line}" + (f":{what}" if what else "")
+
+
+class _Line:
+    """One requested line of a :class:`Lines` (one gpiod request per line, so one line's
+    trouble never affects another)."""
+
+    def __init__(self, key: LineId, config: LineConfig) -> None:
+        self.key = key
+        self.config = config
+        self.request: Optional[Request] = None
+        self.safe: Optional[int] = 0
+        self.watched = False
+        self.counter: Optional[EdgeCounter] = None
+        self.error: Optional[BaseException] = None
+        self.last_pushed: Optional[int] = None
+        self.synced = False
+        self.lock = threading.Lock()
+
+
+class Lines:
+    """The lines of one GPIO chip used by records; get one with :func:`chip`."""
+
+    def __init__(self, chip: Union[int, str] = "gpiochip0", consumer: str = "pydev",
+                 event_buffer_size: int = 1024) -> None:
+        self.chip = str(chip)
+        self.consumer = consumer
+        self.event_buffer_size = event_buffer_size
+        self._device: Optional[Device] = None
+        self._lines: dict = {}
+        self._lock = threading.RLock()
+        self._sel: Optional[selectors.DefaultSelector] = None
+        self._wake_r = self._wake_w = -1
+        self._thread: Optional[threading.Thread] = None
+        self._stop = threading.Event()
+        self._closed = False
+
+    # -- chip and lines ---------------------------------------------------------------------
+    def device(self) -> Device:
+        """The open chip; raises :class:`~pydevice.gpio.errors.ChipNotFoundError` if absent."""
+        with self._lock:
+            if self._device is None:
+                self._device = Device(self.chip, consumer=self.consumer)
+            return self._device
+
+    def _line(self, key: LineId, config: LineConfig, what: str) -> _Line:
+        """The line entry for ``key``, requested now if it is not yet (raises on error)."""
+        if self._closed:
+            raise GpioError(f"{self.chip}: closed (IOC exiting)")
+        with self._lock:
+            ln = self._lines.get(key)
+            if ln is None:
+                ln = self._lines[key] = _Line(key, config)
+            if ln.request is None:
+                self._open(ln)
+            return ln
+
+    def _open(self, ln: _Line) -> None:
+        try:
+            dev = self.device()
+            req = dev.request(ln.key, ln.config, consumer=self.consumer,
+                              event_buffer_size=self.event_buffer_size if ln.watched else None)
+            req.open()
+        except GpioError as e:
+            ln.error = e
+            raise
+        ln.request, ln.error, ln.synced = req, None, False
+        log.info("%s: requested %s", self.chip, req.describe())
+
+    # -- plain inputs and outputs (record links) ------------------------------------------------
+    def get(self, line: LineId, **config: Any) -> int:
+        """Logical value of ``line`` (requested as input on first use with ``config``:
+        ``bias``, ``active_low``, ``debounce``...); an output reads back what it drives."""
+        ln = self._line(line, LineConfig(direction="input", **config), "input")
+        with ln.lock:
+            return ln.request.get_value(ln.request.offsets[0])
+
+    def set(self, line: LineId, value: Any, **config: Any) -> None:
+        """Drive ``line`` to ``value`` (requested as output on first use, starting at
+        ``value`` so there is no glitch; ``config``: ``drive``, ``active_low``, ``bias``)."""
+        v = 1 if value else 0
+        with self._lock:
+            known = self._lines.get(line)
+            if known is not None and known.config.direction != "output":
+                raise GpioError(f"{self.device().describe(self.device().offset(line))} "
+                                "is an input here; cannot drive it")
+            ln = self._line(line, LineConfig(direction="output", value=v, **config), "output")
+        with ln.lock:
+            ln.request.set_value(ln.request.offsets[0], v)
+
+    def output(self, line: LineId, initial: int = 0, safe: Optional[int] = 0, **config: Any) -> None:
+        """Request ``line`` as an output now, at ``initial``; at IOC exit it is set to
+        ``safe`` (None: left as it is) before release.  Raises on error."""
+        cfg = LineConfig(direction="output", value=initial, **config)
+        with self._lock:
+            ln = self._lines.get(line)
+            if ln is None:
+                ln = self._lines[line] = _Line(line, cfg)
+            ln.safe = safe
+        self._line(line, cfg, "output")
+
+    # -- watched inputs (I/O Intr records) ---------------------------------------------------
+    def watch(self, line: LineId, edge: str = "both", count: str = "rising", **config: Any) -> None:
+        """Watch ``line`` for edges and push to the records registered under
+        ``iointr_name(chip, line)`` (value), ``...:count`` (edges of kind ``count`` counted
+        without loss) and ``...:lost`` (events the kernel dropped).  ``config``: ``bias``,
+        ``active_low``, ``debounce`` (s).  A line that cannot be requested raises (so the
+        record or ``pydev()`` call shows why) but stays registered: :meth:`sync` retries it
+        and meanwhile puts its I/O Intr records into alarm with the error."""
+        if edge not in ("rising", "falling", "both"):
+            raise ValueError(f"watch edge must be rising, falling or both, not {edge!r}")
+        cfg = LineConfig(direction="input", edge=edge, clock="realtime", **config)
+        with self._lock:
+            ln = self._lines.get(line)
+            if ln is not None and ln.request is not None and not ln.watched:
+                raise GpioError(f"{self.chip} line {line}: already used unwatched here")
+            if ln is None:
+                ln = self._lines[line] = _Line(line, cfg)
+            ln.watched = True
+            ln.counter = EdgeCounter(count, edge)
+            if ln.request is None:
+                self._line(line, cfg, "watch")
+                self._add_reader(ln)
+
+    def counts(self, line: LineId) -> EdgeCounter:
+        """The edge counter of a watched line."""
+        ln = self._lines[line]
+        assert ln.counter is not None
+        return ln.counter
+
+    def sync(self) -> None:
+        """Push the current state of every watched line, retry failed lines, and alarm the
+        records of lines that still fail (raises a summary so the calling record alarms)."""
+        failed = []
+        with self._lock:
+            lines = [ln for ln in self._lines.values() if ln.watched]
+        for ln in lines:
+            if ln.request is None:
+                try:
+                    with self._lock:
+                        self._open(ln)
+                        self._add_reader(ln)
+                except GpioError as e:
+                    failed.append(e)
+                    alarm = pydev.Alarm(str(e), stat="COMM", sevr="INVALID")
+                    for what in ("", "count", "lost"):
+                        pydev.iointr(iointr_name(self.chip, ln.key, what), alarm)
+                    continue
+            self._push_state(ln, force=not ln.synced)
+        if failed:
+            raise GpioError("; ".join(str(e) for e in failed))
+
+    def _push_state(self, ln: _Line, force: bool) -> None:
+        """Push the line's level (and counts) now -- always when ``force``, else only when
+        the level differs from what was last pushed (an edge too short for the kernel)."""
+        with ln.lock:
+            if ln.request is None:
+                return
+            # drain pending events first so the counter and the level agree
+            last = self._drain(ln)
+            value = ln.request.get_value(ln.request.offsets[0])
+            counter = ln.counter
+            if not force and last is None and value == ln.last_pushed:
+                return
+            ln.synced = True
+        now = time.time() if last is None else last.timestamp
+        pydev.iointr(iointr_name(self.chip, ln.key), value, timestamp=now)
+        if counter is not None:
+            pydev.iointr(iointr_name(self.chip, ln.key, "count"), counter.count, timestamp=now)
+            pydev.iointr(iointr_name(self.chip, ln.key, "lost"), counter.lost, timestamp=now)
+        ln.last_pushed = value
+
+    # -- the reader thread -------------------------------------------------------------------
+    def _add_reader(self, ln: _Line) -> None:
+        if self._sel is None:
+            self._sel = selectors.DefaultSelector()
+            self._wake_r, self._wake_w = os.pipe()
+            os.set_blocking(self._wake_r, False)
+            self._sel.register(self._wake_r, selectors.EVENT_READ, None)
+        self._sel.register(ln.request.fileno(), selectors.EVENT_READ, ln)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"gpio-{self.chip}", daemon=True)
+            self._thread.start()
+
+    def _drain(self, ln: _Line) -> Optional[EdgeEvent]:
+        """Read all pending events of ``ln`` (its lock held); count them; return the last."""
+        last = None
+        while True:
+            evs = ln.request.read_events(0, max_events=256)
+            if not evs:
+                return last
+            for ev in evs:
+                gap = ln.counter.update_event(ev) if ln.counter else 0
+                if gap:
+                    log.warning("%s: %d edge events dropped by the kernel (buffer overflow); "
+                                "count corrected from seqno", ln.request.describe(), gap)
+            last = evs[-1]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ready = self._sel.select(1.0)
+            except (OSError, ValueError):
+                if self._stop.is_set():
+                    return
+                raise
+            for key, _ in ready:
+                ln = key.data
+                if ln is None:
+                    try:
+                        os.read(self._wake_r, 512)
+                    except BlockingIOError:
+                        pass
+                    continue
+                try:
+                    with ln.lock:
+                        if ln.request is None or not ln.request.is_open:
+                            continue
+                        last = self._drain(ln)
+                        counter = ln.counter
+                except Exception as e:  # keep the thread alive for the other lines
+                    log.exception("%s: reading events of %s failed", self.chip, ln.key)
+                    pydev.iointr(iointr_name(self.chip, ln.key),
+                                 pydev.Alarm(f"{type(e).__name__}: {e}", stat="READ"))
+                    continue
+                if last is None:
+                    continue
+                ts = last.timestamp
+                pydev.iointr(iointr_name(self.chip, ln.key), last.value, timestamp=ts)
+                ln.last_pushed = last.value
+                if counter is not None:
+                    pydev.iointr(iointr_name(self.chip, ln.key, "count"), counter.count, timestamp=ts)
+                    pydev.iointr(iointr_name(self.chip, ln.key, "lost"), counter.lost, timestamp=ts)
+
+    # -- shutdown ------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop the reader, set outputs to their safe value and release every line."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._stop.set()
+            if self._wake_w >= 0:
+                os.write(self._wake_w, b"x")
+        if self._thread is not None:
+            self._thread.join(2.0)
+        with self._lock:
+            for ln in self._lines.values():
+                req = ln.request
+                if req is None:
+                    continue
+                with ln.lock:
+                    try:
+                        if ln.config.direction == "output" and ln.safe is not None:
+                            req.set_value(req.offsets[0], ln.safe)
+                    except GpioError as e:
+                        log.error("%s: cannot set %s to its safe value: %s", self.chip, ln.key, e)
+                    req.close()
+                    ln.request = None
+            if self._sel is not None:
+                self._sel.close()
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._sel = None
+            if self._device is not None:
+                self._device.close()
+                self._device = None
+        log.info("%s: lines released", self.chip)
+
+
+_registry: dict = {}
+_registry_lock = threading.Lock()
+
+
+def chip(name: Union[int, str] = "gpiochip0", consumer: str = "pydev") -> Lines:
+    """The :class:`Lines` of chip ``name`` (one per name and process; released at exit)."""
+    key = str(name)
+    with _registry_lock:
+        lines = _registry.get(key)
+        if lines is None:
+            lines = _registry[key] = Lines(name, consumer)
+        return lines
+
+
+def close_all() -> None:
+    """Release every chip's lines (runs at exit)."""
+    with _registry_lock:
+        items = list(_registry.values())
+        _registry.clear()
+    for lines in items:
+        try:
+            lines.close()
+        except Exception:
+            log.exception("closing %s", lines.chip)
+
+
+atexit.register(close_all)
