@@ -121,7 +121,7 @@ def stimulate(files, **values):
     """Write inputs as a simulator program would (simulator=True swaps IOs)."""
     sim = independent(files, simulator=True)
     for name, value in values.items():
-        setattr(sim.io, name, value) if False else getattr(sim.io, name).__setattr__("value", value)
+        getattr(sim.io, name).value = value
     assert sim.writeprocimg()
     sim.cleanup()
 
@@ -268,3 +268,39 @@ def test_close_sets_piCtory_defaults_when_asked(files):
     assert wait_for(lambda: image_byte(files["procimg"], address) == 77)
     revpi.close(defaults=True)
     assert image_byte(files["procimg"], address) == 0
+
+
+# ---------------------------------------------------------------- faults
+def run_probe(files, maxioerrors=0):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    paths = [str(here.parents[1] / "python"), str(here)]
+    proc = subprocess.run(
+        [sys.executable, str(here / "fault_probe.py"), files["procimg"], files["configrsc"],
+         str(maxioerrors), *paths], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_io_errors_become_alarms_and_recover(files):
+    result = run_probe(files)
+    assert result["healthy_read"] == 0
+    assert result["fault"].startswith(f"I/O error on process image {files['procimg']}")
+    assert result["read_alarm"] == [result["fault"], "COMM", "INVALID"]
+    assert result["write_alarm"] == "COMM"
+    assert result["pushed_alarm"] == result["fault"]
+    assert result["errors_pushed"] > 3
+    assert result["recovered"] and result["fault_after"] is None
+    assert result["pushed_value_after"] == [0]
+    assert result["output_after"] == 1  # the write made during the fault landed afterwards
+
+
+def test_maxioerrors_stops_refresh_with_a_lasting_alarm(files):
+    result = run_probe(files, maxioerrors=5)
+    assert "refresh stopped after" in result["fault"] and "maxioerrors=5" in result["fault"]
+    assert result["read_alarm"][1:] == ["COMM", "INVALID"]
+    assert not result["recovered"]
