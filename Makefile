@@ -1,0 +1,57 @@
+# PyDevice top-level Makefile.
+#
+# Default (embedded): no EPICS installation needed.  `make` creates .venv with the pinned
+# packages of requirements.txt (EPICS itself comes from the epicscorelibs wheel) and builds
+# with CMake.  Site build: when configure/RELEASE.local (or configure/RELEASE) sets EPICS_BASE,
+# this is a standard EPICS top-level Makefile instead (see docs/site-build.md).
+
+PYDEV_EPICS_BASE := $(strip $(shell sed -n 's/^[ \t]*EPICS_BASE[ \t]*=[ \t]*//p' \
+                      configure/RELEASE configure/RELEASE.local 2>/dev/null | tail -n 1))
+
+ifneq ($(PYDEV_EPICS_BASE),)
+# ---------------------------------------------------------------- site (EPICS make) build
+TOP = .
+include $(TOP)/configure/CONFIG
+DIRS += configure pydevApp iocBoot
+pydevApp_DEPEND_DIRS = configure
+iocBoot_DEPEND_DIRS = pydevApp
+include $(TOP)/configure/RULES_TOP
+
+else
+# ---------------------------------------------------------------- embedded (CMake) build
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+ARCH := $(shell uname -s | tr A-Z a-z)-$(shell uname -m | sed 's/^arm.*/arm/')
+IOC := bin/$(ARCH)/pydevIoc
+
+.PHONY: all build run run-revpi run-gpio test bench clean distclean venv
+all: build
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+build: $(VENV)/.installed
+	cmake -S . -B build -DPython3_EXECUTABLE=$(CURDIR)/$(VPY) -Wno-dev > build.log 2>&1 \
+	  || { cat build.log; exit 1; }
+	cmake --build build -j2 -- --no-print-directory 2>&1 | tee -a build.log | grep -E "warning|error|Error" ; \
+	  test -x $(IOC)
+
+run: build
+	cd iocBoot/iocpydev && ../../$(IOC) st.cmd
+
+test: build
+	$(VPY) -m pytest tests
+
+bench: build
+	$(VPY) bench/bench_core.py
+
+clean:
+	rm -rf build build.log bin lib dbd
+
+distclean: clean
+	rm -rf $(VENV)
+endif

@@ -1,0 +1,162 @@
+/* pydevIointr.c - names used with pydev.iointr(): I/O Intr scan lists and latest values.
+ *
+ * A push converts the Python value once per distinct record target ("slot") while the pusher
+ * holds the GIL, so records on I/O Intr process synchronously in the scan callback thread
+ * without Python.  Pushes coalesce: while a scan is outstanding a new value only replaces the
+ * stored one; when the scan completes it is requested again if a newer value arrived, so the
+ * last value pushed is always the value the records end with.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <epicsMutex.h>
+#include <epicsStdio.h>
+#include <dbScan.h>
+#include <dbCommon.h>
+
+#include "pydev.h"
+
+struct pydevIointrSlot {
+    struct pydevIointrSlot *next;
+    pydevIointr *io;
+    pydevTarget target;
+    pydevResult value;
+    int records;
+};
+
+struct pydevIointr {
+    struct pydevIointr *next;
+    char *name;
+    IOSCANPVT scan;
+    epicsMutexId lock;
+    pydevIointrSlot *slots;
+    unsigned long seq, scannedSeq, pushes, scans;
+    int outstanding;          /* scan priorities queued and not complete */
+};
+
+static pydevIointr *names;
+static epicsMutexId namesLock;
+
+/* with io->lock held; scanIoRequest only queues callbacks, it takes no record lock */
+static void requestScanLocked(pydevIointr *io)
+{
+    unsigned int queued;
+    io->scannedSeq = io->seq;
+    io->scans++;
+    for (queued = scanIoRequest(io->scan); queued; queued &= queued - 1)
+        io->outstanding++;
+}
+
+static void scanComplete(void *usr, IOSCANPVT scan, int prio)
+{
+    pydevIointr *io = usr;
+    (void)scan;
+    (void)prio;
+    epicsMutexMustLock(io->lock);
+    if (--io->outstanding == 0 && io->seq != io->scannedSeq)
+        requestScanLocked(io);
+    epicsMutexUnlock(io->lock);
+}
+
+pydevIointr *pydevIointrFind(const char *name, int create)
+{
+    pydevIointr *io;
+    if (!namesLock)
+        namesLock = epicsMutexMustCreate();  /* first call is from iocsh/iocInit, single-threaded */
+    epicsMutexMustLock(namesLock);
+    for (io = names; io; io = io->next)
+        if (strcmp(io->name, name) == 0)
+            break;
+    if (!io && create && (io = calloc(1, sizeof(*io))) && (io->name = strdup(name))) {
+        io->lock = epicsMutexMustCreate();
+        scanIoInit(&io->scan);
+        scanIoSetComplete(io->scan, scanComplete, io);
+        io->next = names;
+        names = io;
+    }
+    epicsMutexUnlock(namesLock);
+    return io;
+}
+
+static int sameTarget(const pydevTarget *a, const pydevTarget *b)
+{
+    return a->shape == b->shape && a->dbfType == b->dbfType && a->elemSize == b->elemSize &&
+           a->capacity == b->capacity && a->maxState == b->maxState &&
+           a->isBool == b->isBool && a->isBits == b->isBits;
+}
+
+pydevIointrSlot *pydevIointrAttach(pydevIointr *io, const pydevTarget *target)
+{
+    pydevIointrSlot *slot;
+    epicsMutexMustLock(io->lock);
+    for (slot = io->slots; slot; slot = slot->next)
+        if (sameTarget(&slot->target, target))
+            break;
+    if (!slot && (slot = calloc(1, sizeof(*slot)))) {
+        slot->io = io;
+        slot->target = *target;
+        if (pydevResultAlloc(&slot->value, target)) {
+            free(slot);
+            slot = NULL;
+        } else {
+            slot->next = io->slots;
+            io->slots = slot;
+        }
+    }
+    if (slot)
+        slot->records++;
+    epicsMutexUnlock(io->lock);
+    return slot;
+}
+
+IOSCANPVT pydevIointrScan(const pydevIointr *io) { return io->scan; }
+pydevIointr *pydevIointrOf(const pydevIointrSlot *slot) { return slot->io; }
+
+void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time)
+{
+    pydevIointrSlot *slot;
+    epicsMutexMustLock(io->lock);
+    for (slot = io->slots; slot; slot = slot->next) {
+        pydevPyConvertPushed(value, &slot->target, &slot->value);
+        slot->value.time = *time;
+    }
+    io->pushes++;
+    io->seq++;
+    if (io->slots && !io->outstanding)
+        requestScanLocked(io);
+    epicsMutexUnlock(io->lock);
+}
+
+int pydevIointrApply(pydevIointrSlot *slot, pydevRecord *rec)
+{
+    pydevIointr *io = slot->io;
+    int pushed;
+    epicsMutexMustLock(io->lock);
+    pushed = slot->value.kind != PYDEV_RESULT_NONE;
+    if (pushed)
+        pydevApplyResult(rec, &slot->value);
+    epicsMutexUnlock(io->lock);
+    return pushed;
+}
+
+void pydevIointrReport(int level)
+{
+    pydevIointr *io;
+    int n = 0;
+    if (!namesLock)
+        return;
+    epicsMutexMustLock(namesLock);
+    for (io = names; io; io = io->next) {
+        pydevIointrSlot *slot;
+        int records = 0;
+        n++;
+        for (slot = io->slots; slot; slot = slot->next)
+            records += slot->records;
+        if (level > 0)
+            printf("  iointr '%s': %d records, %lu pushes, %lu scans\n", io->name, records,
+                   io->pushes, io->scans);
+    }
+    epicsMutexUnlock(namesLock);
+    printf("pydev iointr names: %d\n", n);
+}

@@ -1,0 +1,26 @@
+/* pydevMain.c - pydevIoc: an IOC shell with pydev support; runs the st.cmd given. */
+#include <stddef.h>
+
+#include <epicsExit.h>
+#include <epicsThread.h>
+#include <iocsh.h>
+
+#ifdef PYDEV_REGISTER_ALL
+#include <iocshRegisterCommon.h>
+void pydevRegisterAllCommand(void);
+#endif
+
+int main(int argc, char *argv[])
+{
+#ifdef PYDEV_REGISTER_ALL
+    iocshRegisterCommon();  /* the EPICS build's generated registration code does this */
+    pydevRegisterAllCommand();
+#endif
+    if (argc >= 2) {
+        iocsh(argv[1]);
+        epicsThreadSleep(.2);
+    }
+    iocsh(NULL);
+    epicsExit(0);
+    return 0;
+}

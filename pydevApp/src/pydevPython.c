@@ -1,0 +1,911 @@
+/* pydevPython.c - every use of the Python C-API in PyDevice.
+ *
+ * The interpreter (started here unless the process already runs one), the shared namespace,
+ * compiling links through pydevice.snippet, running them, turning field macros into Python
+ * values and results into pydevResult, and the built-in module `pydev`.
+ * Nothing here takes a record lock.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <alarm.h>
+#include <dbAccess.h>
+#include <dbCommon.h>
+#include <epicsEndian.h>
+#include <epicsExit.h>
+#include <epicsStdio.h>
+#include <epicsThread.h>
+#include <errlog.h>
+
+#include "pydev.h"
+
+#ifndef PYDEV_PYTHON_DIR
+#define PYDEV_PYTHON_DIR ""
+#endif
+#ifndef PYDEV_DEFAULT_VENV
+#define PYDEV_DEFAULT_VENV ""
+#endif
+
+static PyObject *globals;        /* the one namespace of all links and pydev("...") */
+static PyObject *compileLink;    /* pydevice.snippet.compile_link */
+static PyObject *alarmType;      /* pydev.Alarm */
+static PyObject *iointrNames;    /* str -> capsule(pydevIointr*) */
+static PyObject *frombuffer;     /* numpy.frombuffer, or None without numpy */
+static PyObject *pydevModule;
+
+/* ---- errors --------------------------------------------------------------------------- */
+
+static epicsEnum16 lookupName(PyObject *obj, const char *const *names, int count, int fallback)
+{
+    int i;
+    const char *text;
+    if (PyLong_Check(obj)) {
+        long v = PyLong_AsLong(obj);
+        return (v >= 0 && v < count) ? (epicsEnum16)v : (epicsEnum16)fallback;
+    }
+    if (!obj || !PyUnicode_Check(obj) || !(text = PyUnicode_AsUTF8(obj))) {
+        PyErr_Clear();
+        return (epicsEnum16)fallback;
+    }
+    for (i = 0; i < count; i++)
+        if (strcmp(names[i], text) == 0)
+            return (epicsEnum16)i;
+    return (epicsEnum16)fallback;
+}
+
+/* "ExcType: message" of an exception object */
+static void describe(PyObject *exc, char *buf, size_t size)
+{
+    PyObject *text = PyObject_Str(exc);
+    const char *msg = text ? PyUnicode_AsUTF8(text) : NULL;
+    if (!msg)
+        PyErr_Clear();
+    if (msg && *msg)
+        epicsSnprintf(buf, size, "%s: %s", Py_TYPE(exc)->tp_name, msg);
+    else
+        epicsSnprintf(buf, size, "%s", Py_TYPE(exc)->tp_name);
+    Py_XDECREF(text);
+}
+
+/* An exception object (raised or pushed) as an alarm result. */
+static void alarmFromException(PyObject *exc, int isOutput, pydevResult *res)
+{
+    char msg[256];
+    if (alarmType && PyObject_IsInstance(exc, alarmType) == 1) {
+        PyObject *stat = PyObject_GetAttrString(exc, "stat");
+        PyObject *sevr = PyObject_GetAttrString(exc, "sevr");
+        PyObject *text = PyObject_GetAttrString(exc, "message");
+        const char *m = text && PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : NULL;
+        PyErr_Clear();
+        pydevResultAlarm(res, lookupName(stat, epicsAlarmConditionStrings, ALARM_NSTATUS, COMM_ALARM),
+                         lookupName(sevr, epicsAlarmSeverityStrings, ALARM_NSEV, INVALID_ALARM),
+                         m ? m : "");
+        Py_XDECREF(stat);
+        Py_XDECREF(sevr);
+        Py_XDECREF(text);
+        return;
+    }
+    describe(exc, msg, sizeof(msg));
+    pydevResultAlarm(res, isOutput ? WRITE_ALARM : READ_ALARM, INVALID_ALARM, msg);
+}
+
+/* Take the pending exception: alarm result, and a rate-limited traceback on the console. */
+static void failRun(pydevRecord *rec)
+{
+    PyObject *type, *value, *tb;
+    unsigned long suppressed;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (!value) {
+        pydevResultAlarm(&rec->result, READ_ALARM, INVALID_ALARM, "unknown error");
+        return;
+    }
+    if (tb)
+        PyException_SetTraceback(value, tb);
+    alarmFromException(value, pydevIsOutput(rec), &rec->result);
+    rec->errors++;
+    epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
+    if (PyObject_IsInstance(value, alarmType) != 1 && pydevLogAllowed(rec, &suppressed)) {
+        PyObject *mod = PyImport_ImportModule("traceback");
+        PyObject *lines = mod ? PyObject_CallMethod(mod, "format_exception", "OOO",
+                                                    type, value, tb ? tb : Py_None) : NULL;
+        PyObject *empty = PyUnicode_FromString("");
+        PyObject *text = lines && empty ? PyUnicode_Join(empty, lines) : NULL;
+        const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
+        PyErr_Clear();
+        errlogPrintf("pydev: %s: @%s\n%s", pydevRecordName(rec), rec->link, s ? s : rec->result.msg);
+        if (suppressed)
+            errlogPrintf("pydev: %s: (%lu more errors not shown)\n", pydevRecordName(rec), suppressed);
+        Py_XDECREF(text);
+        Py_XDECREF(empty);
+        Py_XDECREF(lines);
+        Py_XDECREF(mod);
+    }
+    PyErr_Clear();
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+}
+
+/* ---- results: Python object -> pydevResult ------------------------------------------- */
+
+static int isFloatDbf(short dbf) { return dbf == DBF_FLOAT || dbf == DBF_DOUBLE; }
+
+/* Range of an integer DBF type; 0 if not an integer type. */
+static int intRange(short dbf, epicsInt64 *lo, epicsInt64 *hi)
+{
+    switch (dbf) {
+    case DBF_CHAR:   *lo = -128; *hi = 127; return 1;
+    case DBF_UCHAR:  *lo = 0; *hi = 255; return 1;
+    case DBF_SHORT:  *lo = -32768; *hi = 32767; return 1;
+    case DBF_USHORT:
+    case DBF_ENUM:   *lo = 0; *hi = 65535; return 1;
+    case DBF_LONG:   *lo = -2147483647 - 1; *hi = 2147483647; return 1;
+    case DBF_ULONG:  *lo = 0; *hi = 4294967295LL; return 1;
+    case DBF_UINT64: *lo = 0; *hi = INT64_MAX; return 1;
+    case DBF_INT64:  *lo = INT64_MIN; *hi = INT64_MAX; return 1;
+    default: return 0;
+    }
+}
+
+static int checkRange(epicsInt64 v, epicsInt64 lo, epicsInt64 hi)
+{
+    if (v < lo || v > hi) {
+        PyErr_Format(PyExc_OverflowError, "%lld out of range %lld..%lld", (long long)v,
+                     (long long)lo, (long long)hi);
+        return -1;
+    }
+    return 0;
+}
+
+static int floatToInt(double d, epicsInt64 *out)
+{
+    if (isnan(d) || d < -9.2233720368547758e18 || d >= 9.2233720368547758e18) {
+        PyErr_Format(PyExc_ValueError, "%g cannot be stored as an integer", d);
+        return -1;
+    }
+    *out = (epicsInt64)d;  /* truncation, as EPICS converts double to integer */
+    return 0;
+}
+
+/* A Python number as an integer (floats truncate); never parses strings. */
+static int toInt(PyObject *obj, epicsInt64 *out)
+{
+    int overflow = 0;
+    long long v;
+    if (PyFloat_Check(obj))
+        return floatToInt(PyFloat_AS_DOUBLE(obj), out);
+    if (!PyLong_Check(obj) && Py_TYPE(obj)->tp_as_number && !Py_TYPE(obj)->tp_as_number->nb_index &&
+        Py_TYPE(obj)->tp_as_number->nb_float) {
+        double d = PyFloat_AsDouble(obj);
+        if (d == -1.0 && PyErr_Occurred())
+            return -1;
+        return floatToInt(d, out);
+    }
+    if (!PyLong_Check(obj)) {
+        PyObject *index = PyNumber_Index(obj);
+        if (!index)
+            return -1;
+        v = PyLong_AsLongLongAndOverflow(index, &overflow);
+        Py_DECREF(index);
+    } else {
+        v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    }
+    if (overflow) {
+        PyErr_SetString(PyExc_OverflowError, "integer does not fit 64 bits");
+        return -1;
+    }
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int toScalar(PyObject *obj, const pydevTarget *t, pydevResult *res)
+{
+    epicsInt64 lo, hi, v;
+    if (isFloatDbf(t->dbfType)) {
+        if (PyUnicode_Check(obj) || PyBytes_Check(obj)) {
+            PyErr_Format(PyExc_TypeError, "a number is required, not '%s'", Py_TYPE(obj)->tp_name);
+            return -1;
+        }
+        res->d = PyFloat_AsDouble(obj);
+        return (res->d == -1.0 && PyErr_Occurred()) ? -1 : 0;
+    }
+    if (t->isBool) {
+        int truth;
+        if (!PyNumber_Check(obj) || PyUnicode_Check(obj)) {
+            PyErr_Format(PyExc_TypeError, "a bool or number is required, not '%s'",
+                         Py_TYPE(obj)->tp_name);
+            return -1;
+        }
+        if ((truth = PyObject_IsTrue(obj)) < 0)
+            return -1;
+        res->i = truth;
+        return 0;
+    }
+    if (toInt(obj, &v))
+        return -1;
+    if (t->isBits) {
+        lo = -2147483647 - 1;
+        hi = 4294967295LL;
+    } else if (t->maxState) {
+        lo = 0;
+        hi = t->maxState;
+    } else if (!intRange(t->dbfType, &lo, &hi)) {
+        PyErr_SetString(PyExc_TypeError, "unsupported VAL type");
+        return -1;
+    }
+    if (checkRange(v, lo, hi))
+        return -1;
+    res->i = v;
+    return 0;
+}
+
+/* str -> UTF-8; bytes as they are; anything else through str().  Needs room for the NUL. */
+static int toString(PyObject *obj, char *buf, epicsUInt32 capacity, epicsUInt32 *count)
+{
+    PyObject *text = NULL;
+    const char *s;
+    Py_ssize_t len;
+    if (PyBytes_Check(obj)) {
+        s = PyBytes_AS_STRING(obj);
+        len = PyBytes_GET_SIZE(obj);
+    } else {
+        if (!(text = PyUnicode_Check(obj) ? (Py_INCREF(obj), obj) : PyObject_Str(obj)))
+            return -1;
+        if (!(s = PyUnicode_AsUTF8AndSize(text, &len))) {
+            Py_DECREF(text);
+            return -1;
+        }
+    }
+    if ((size_t)len >= capacity) {
+        PyErr_Format(PyExc_ValueError, "%zd-byte string does not fit (at most %u)", len,
+                     capacity - 1);
+        Py_XDECREF(text);
+        return -1;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    *count = (epicsUInt32)len + 1;
+    Py_XDECREF(text);
+    return 0;
+}
+
+/* One array element, read as a double or an integer. */
+typedef struct { int isFloat; double d; epicsInt64 i; } element;
+
+static int storeElement(char *dst, const pydevTarget *t, element e)
+{
+    epicsInt64 lo, hi, v = e.i;
+    if (t->dbfType == DBF_DOUBLE) {
+        *(epicsFloat64 *)dst = e.isFloat ? e.d : (double)e.i;
+        return 0;
+    }
+    if (t->dbfType == DBF_FLOAT) {
+        *(epicsFloat32 *)dst = (epicsFloat32)(e.isFloat ? e.d : (double)e.i);
+        return 0;
+    }
+    if (!intRange(t->dbfType, &lo, &hi)) {
+        PyErr_SetString(PyExc_TypeError, "unsupported element type");
+        return -1;
+    }
+    if ((e.isFloat && floatToInt(e.d, &v)) || checkRange(v, lo, hi))
+        return -1;
+    switch (t->elemSize) {
+    case 1: *(epicsInt8 *)dst = (epicsInt8)v; break;
+    case 2: *(epicsInt16 *)dst = (epicsInt16)v; break;
+    case 4: *(epicsInt32 *)dst = (epicsInt32)v; break;
+    default: *(epicsInt64 *)dst = v; break;
+    }
+    return 0;
+}
+
+/* Kind ('i', 'u', 'f') and size of a native buffer format, 0 if unusable. */
+static char bufferKind(const char *fmt)
+{
+    if (!fmt)
+        return 'u';  /* plain bytes */
+    if (*fmt == '@' || *fmt == '=' || (*fmt == '<' && EPICS_BYTE_ORDER == EPICS_ENDIAN_LITTLE))
+        fmt++;
+    if (fmt[0] == '\0' || fmt[1] != '\0')
+        return 0;
+    if (strchr("bhilq", fmt[0]))
+        return 'i';
+    if (strchr("BHILQ?c", fmt[0]))
+        return 'u';
+    if (strchr("fd", fmt[0]))
+        return 'f';
+    return 0;
+}
+
+static char dbfKind(short dbf)
+{
+    if (isFloatDbf(dbf))
+        return 'f';
+    if (dbf == DBF_CHAR || dbf == DBF_SHORT || dbf == DBF_LONG || dbf == DBF_INT64)
+        return 'i';
+    return 'u';
+}
+
+static int tooMany(Py_ssize_t n, const pydevTarget *t)
+{
+    if ((size_t)n > t->capacity) {
+        PyErr_Format(PyExc_ValueError, "%zd elements do not fit NELM=%u", n, t->capacity);
+        return 1;
+    }
+    return 0;
+}
+
+static int arrayFromBuffer(Py_buffer *view, const pydevTarget *t, pydevResult *res)
+{
+    char kind = bufferKind(view->format);
+    Py_ssize_t n = view->itemsize ? view->len / view->itemsize : 0, k;
+    if (!kind) {
+        PyErr_Format(PyExc_TypeError, "unsupported array format '%s'", view->format);
+        return -1;
+    }
+    if (tooMany(n, t))
+        return -1;
+    if (kind == dbfKind(t->dbfType) && (epicsUInt32)view->itemsize == t->elemSize) {
+        memcpy(res->buf, view->buf, view->len);
+    } else {
+        for (k = 0; k < n; k++) {
+            const char *p = (const char *)view->buf + k * view->itemsize;
+            element e = {kind == 'f', 0.0, 0};
+            if (kind == 'f')
+                e.d = view->itemsize == 4 ? *(const float *)p : *(const double *)p;
+            else if (view->itemsize == 1)
+                e.i = kind == 'i' ? (epicsInt64) * (const epicsInt8 *)p : (epicsInt64) * (const epicsUInt8 *)p;
+            else if (view->itemsize == 2)
+                e.i = kind == 'i' ? (epicsInt64) * (const epicsInt16 *)p : (epicsInt64) * (const epicsUInt16 *)p;
+            else if (view->itemsize == 4)
+                e.i = kind == 'i' ? (epicsInt64) * (const epicsInt32 *)p : (epicsInt64) * (const epicsUInt32 *)p;
+            else if (kind == 'u' && *(const epicsUInt64 *)p > (epicsUInt64)INT64_MAX) {
+                PyErr_SetString(PyExc_OverflowError, "element does not fit 63 bits");
+                return -1;
+            } else
+                e.i = *(const epicsInt64 *)p;
+            if (storeElement(res->buf + k * t->elemSize, t, e))
+                return -1;
+        }
+    }
+    res->count = (epicsUInt32)n;
+    return 0;
+}
+
+static int arrayFromSequence(PyObject *obj, const pydevTarget *t, pydevResult *res)
+{
+    PyObject *seq = PySequence_Fast(obj, "an array, a sequence or a number is required");
+    Py_ssize_t n, k;
+    if (!seq)
+        return -1;
+    n = PySequence_Fast_GET_SIZE(seq);
+    if (tooMany(n, t)) {
+        Py_DECREF(seq);
+        return -1;
+    }
+    for (k = 0; k < n; k++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, k);
+        char *dst = res->buf + k * t->elemSize;
+        element e = {0, 0.0, 0};
+        int rc;
+        if (t->dbfType == DBF_STRING) {
+            epicsUInt32 used;
+            rc = toString(item, dst, t->elemSize, &used);
+        } else if (PyUnicode_Check(item) || PyBytes_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "element %zd: a number is required, not '%s'", k,
+                         Py_TYPE(item)->tp_name);
+            rc = -1;
+        } else if (isFloatDbf(t->dbfType)) {
+            e.isFloat = 1;
+            e.d = PyFloat_AsDouble(item);
+            rc = (e.d == -1.0 && PyErr_Occurred()) ? -1 : storeElement(dst, t, e);
+        } else {
+            rc = toInt(item, &e.i) ? -1 : storeElement(dst, t, e);
+        }
+        if (rc) {
+            Py_DECREF(seq);
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    res->count = (epicsUInt32)n;
+    return 0;
+}
+
+static int toArray(PyObject *obj, const pydevTarget *t, pydevResult *res)
+{
+    int isChars = t->dbfType == DBF_CHAR || t->dbfType == DBF_UCHAR;
+    if (PyUnicode_Check(obj) || PyBytes_Check(obj)) {
+        if (!isChars) {
+            PyErr_Format(PyExc_TypeError, "a string fits only a CHAR or UCHAR array, not FTVL "
+                         "with %u-byte elements", t->elemSize);
+            return -1;
+        }
+        return toString(obj, res->buf, t->capacity, &res->count);
+    }
+    if (t->dbfType != DBF_STRING && PyObject_CheckBuffer(obj)) {
+        Py_buffer view;
+        int rc;
+        if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0) {
+            rc = arrayFromBuffer(&view, t, res);
+            PyBuffer_Release(&view);
+            return rc;
+        }
+        PyErr_Clear();  /* not contiguous: take it element by element */
+    }
+    if (PyNumber_Check(obj) && !PySequence_Check(obj)) {
+        PyObject *one = PyTuple_Pack(1, obj);
+        int rc = one ? arrayFromSequence(one, t, res) : -1;
+        Py_XDECREF(one);
+        return rc;
+    }
+    return arrayFromSequence(obj, t, res);
+}
+
+/* 0: res holds the value; -1: a Python exception is set and res is unchanged. */
+static int convert(PyObject *obj, const pydevTarget *t, pydevResult *res)
+{
+    pydevResult tmp = *res;  /* scalars and counts are committed only on success */
+    int rc;
+    if (obj == Py_None) {
+        PyErr_SetString(PyExc_TypeError, "the code returned None, a value is required");
+        return -1;
+    }
+    switch (t->shape) {
+    case PYDEV_SCALAR: rc = toScalar(obj, t, &tmp); break;
+    case PYDEV_STRING:
+    case PYDEV_LSTRING: rc = toString(obj, tmp.buf, t->capacity, &tmp.count); break;
+    default: rc = toArray(obj, t, &tmp); break;
+    }
+    if (rc == 0) {
+        tmp.kind = PYDEV_RESULT_VALUE;
+        *res = tmp;
+    }
+    return rc;
+}
+
+void pydevPyConvertPushed(void *value, const pydevTarget *target, pydevResult *res)
+{
+    PyObject *obj = value;
+    if (PyExceptionInstance_Check(obj)) {
+        alarmFromException(obj, 0, res);
+    } else if (convert(obj, target, res)) {
+        PyObject *type, *exc, *tb;
+        PyErr_Fetch(&type, &exc, &tb);
+        PyErr_NormalizeException(&type, &exc, &tb);
+        if (exc)
+            alarmFromException(exc, 0, res);
+        Py_XDECREF(type);
+        Py_XDECREF(exc);
+        Py_XDECREF(tb);
+    }
+}
+
+/* ---- field macros: copied field values -> Python ------------------------------------- */
+
+static const char *numpyType(short dbr)
+{
+    switch (dbr) {
+    case DBR_CHAR: return "i1";
+    case DBR_UCHAR: return "u1";
+    case DBR_SHORT: return "i2";
+    case DBR_USHORT: case DBR_ENUM: return "u2";
+    case DBR_LONG: return "i4";
+    case DBR_ULONG: return "u4";
+    case DBR_INT64: return "i8";
+    case DBR_UINT64: return "u8";
+    case DBR_FLOAT: return "f4";
+    default: return "f8";
+    }
+}
+
+static PyObject *scalarToPy(short dbr, const void *p)
+{
+    switch (dbr) {
+    case DBR_CHAR: return PyLong_FromLong(*(const epicsInt8 *)p);
+    case DBR_UCHAR: return PyLong_FromLong(*(const epicsUInt8 *)p);
+    case DBR_SHORT: return PyLong_FromLong(*(const epicsInt16 *)p);
+    case DBR_USHORT: case DBR_ENUM: return PyLong_FromLong(*(const epicsUInt16 *)p);
+    case DBR_LONG: return PyLong_FromLong(*(const epicsInt32 *)p);
+    case DBR_ULONG: return PyLong_FromUnsignedLong(*(const epicsUInt32 *)p);
+    case DBR_INT64: return PyLong_FromLongLong(*(const epicsInt64 *)p);
+    case DBR_UINT64: return PyLong_FromUnsignedLongLong(*(const epicsUInt64 *)p);
+    case DBR_FLOAT: return PyFloat_FromDouble(*(const epicsFloat32 *)p);
+    case DBR_DOUBLE: return PyFloat_FromDouble(*(const epicsFloat64 *)p);
+    default: return PyUnicode_DecodeUTF8(p, strnlen(p, MAX_STRING_SIZE), "replace");
+    }
+}
+
+static PyObject *macroToPy(const pydevMacro *m)
+{
+    long size = dbValueSize(m->dbrType), k;
+    if (m->asString)
+        return PyUnicode_DecodeUTF8(m->buf, strnlen(m->buf, m->count), "replace");
+    if (!m->asArray)
+        return scalarToPy(m->dbrType, m->buf);
+    if (m->dbrType != DBR_STRING && frombuffer != Py_None) {
+        PyObject *bytes = PyByteArray_FromStringAndSize(m->buf, m->count * size);
+        PyObject *array = bytes ? PyObject_CallFunction(frombuffer, "Os", bytes,
+                                                        numpyType(m->dbrType)) : NULL;
+        Py_XDECREF(bytes);
+        return array;
+    } else {
+        PyObject *list = PyList_New(m->count);
+        for (k = 0; list && k < m->count; k++) {
+            PyObject *item = scalarToPy(m->dbrType, (const char *)m->buf + k * size);
+            if (!item) {
+                Py_CLEAR(list);
+                break;
+            }
+            PyList_SET_ITEM(list, k, item);
+        }
+        return list;
+    }
+}
+
+/* ---- running a link -------------------------------------------------------------------- */
+
+static void trace(pydevRecord *rec, PyObject *result, double seconds)
+{
+    PyObject *text = result ? PyObject_Repr(result) : NULL;
+    const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
+    PyErr_Clear();
+    printf("pydev: %s: @%s -> %.200s (%.1f us)\n", pydevRecordName(rec), rec->link,
+           s ? s : rec->result.msg, seconds * 1e6);
+    Py_XDECREF(text);
+}
+
+void pydevPyRun(pydevRecord *rec)
+{
+    PyObject *args[16], **argv = args, *result = NULL;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    double start = pydevNow();
+    int i, n = rec->nmacros;
+
+    if (n > 16 && !(argv = PyMem_Malloc(n * sizeof(PyObject *))))
+        n = -1;
+    for (i = 0; i < n; i++)
+        if (!(argv[i] = macroToPy(&rec->macros[i])))
+            break;
+    if (i == n)
+        result = PyObject_Vectorcall(rec->function, argv, n, NULL);
+    while (--i >= 0)
+        Py_DECREF(argv[i]);
+    if (argv != args)
+        PyMem_Free(argv);
+
+    if (!result)
+        failRun(rec);
+    else if (result == Py_None && pydevIsOutput(rec))
+        rec->result.kind = PYDEV_RESULT_NONE;
+    else if (convert(result, &rec->target, &rec->result))
+        failRun(rec);
+    epicsTimeGetCurrent(&rec->result.time);
+    rec->runs++;
+    rec->seconds += pydevNow() - start;
+    if (rec->prec->tpro)
+        trace(rec, result, pydevNow() - start);
+    Py_XDECREF(result);
+    PyGILState_Release(gil);
+}
+
+int pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields, char *err,
+                   size_t errlen)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *names = PyFrozenSet_New(NULL), *link = NULL, *macros, *iointr;
+    int i, rc = -1;
+
+    for (i = 0; names && i < nfields; i++) {
+        PyObject *name = PyUnicode_FromString(fields[i]);
+        if (!name || PySet_Add(names, name)) {
+            Py_XDECREF(name);
+            Py_CLEAR(names);
+        } else {
+            Py_DECREF(name);
+        }
+    }
+    if (names)
+        link = PyObject_CallFunction(compileLink, "ssOO", rec->link, pydevRecordName(rec), names,
+                                     globals);
+    if (!link) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        if (value)
+            describe(value, err, errlen);
+        else
+            epicsSnprintf(err, errlen, "cannot compile the link");
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        goto done;
+    }
+    rec->function = PyTuple_GET_ITEM(link, 0);
+    Py_INCREF((PyObject *)rec->function);
+    macros = PyTuple_GET_ITEM(link, 1);
+    iointr = PyTuple_GET_ITEM(link, 2);
+    rec->nmacros = (int)PyTuple_GET_SIZE(macros);
+    rec->macros = calloc(rec->nmacros ? rec->nmacros : 1, sizeof(pydevMacro));
+    for (i = 0; rec->macros && i < rec->nmacros; i++)
+        strncpy(rec->macros[i].name, PyUnicode_AsUTF8(PyTuple_GET_ITEM(macros, i)),
+                sizeof(rec->macros[i].name) - 1);
+    if (iointr != Py_None) {
+        const char *name = PyUnicode_AsUTF8(iointr);
+        if (!name || strlen(name) >= sizeof(rec->iointrName)) {
+            PyErr_Clear();
+            epicsSnprintf(err, errlen, "iointr name too long (at most %d characters)",
+                          (int)sizeof(rec->iointrName) - 1);
+            goto done;
+        }
+        strcpy(rec->iointrName, name);
+    }
+    rc = rec->macros ? 0 : -1;
+    if (rc)
+        epicsSnprintf(err, errlen, "out of memory");
+done:
+    Py_XDECREF(link);
+    Py_XDECREF(names);
+    PyGILState_Release(gil);
+    return rc;
+}
+
+/* ---- the built-in module `pydev` -------------------------------------------------------- */
+
+static pydevIointr *iointrByName(PyObject *name)
+{
+    PyObject *capsule = PyDict_GetItemWithError(iointrNames, name);
+    pydevIointr *io;
+    const char *text;
+    if (capsule)
+        return PyCapsule_GetPointer(capsule, NULL);
+    if (PyErr_Occurred() || !(text = PyUnicode_AsUTF8(name)))
+        return NULL;
+    if (!(io = pydevIointrFind(text, 1)))
+        return (pydevIointr *)PyErr_NoMemory();
+    if (!(capsule = PyCapsule_New(io, NULL, NULL)))
+        return NULL;
+    PyDict_SetItem(iointrNames, name, capsule);
+    Py_DECREF(capsule);
+    return io;
+}
+
+static PyObject *pyIointr(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                          PyObject *kwnames)
+{
+    PyObject *argv[3] = {NULL, NULL, NULL};
+    static const char *const keywords[3] = {"name", "value", "timestamp"};
+    Py_ssize_t i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    epicsTimeStamp stamp;
+    pydevIointr *io;
+    (void)self;
+
+    if (nargs > 3)
+        return PyErr_Format(PyExc_TypeError, "iointr() takes at most 3 arguments");
+    for (i = 0; i < nargs; i++)
+        argv[i] = args[i];
+    for (i = 0; i < nkw; i++) {
+        const char *key = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, i));
+        int k;
+        for (k = 0; key && k < 3 && strcmp(key, keywords[k]) != 0; k++)
+            ;
+        if (!key || k == 3 || argv[k])
+            return PyErr_Format(PyExc_TypeError, "iointr() got an unexpected or repeated "
+                                "argument '%s'", key ? key : "?");
+        argv[k] = args[nargs + i];
+    }
+    if (!argv[0] || !PyUnicode_Check(argv[0]))
+        return PyErr_Format(PyExc_TypeError, "iointr() needs a str name");
+    if (!argv[1])  /* registration: records find their name in their link at init */
+        Py_RETURN_NONE;
+    if (!(io = iointrByName(argv[0])))
+        return NULL;
+    if (argv[2] && argv[2] != Py_None) {
+        double t = PyFloat_AsDouble(argv[2]), secs;
+        if (t == -1.0 && PyErr_Occurred())
+            return NULL;
+        if (!(t >= POSIX_TIME_AT_EPICS_EPOCH) || t > 4e9 + POSIX_TIME_AT_EPICS_EPOCH)
+            return PyErr_Format(PyExc_ValueError, "timestamp %f is not POSIX seconds after 1990", t);
+        secs = floor(t);
+        stamp.secPastEpoch = (epicsUInt32)(secs - POSIX_TIME_AT_EPICS_EPOCH);
+        stamp.nsec = (epicsUInt32)((t - secs) * 1e9);
+    } else {
+        epicsTimeGetCurrent(&stamp);
+    }
+    pydevIointrPush(io, argv[1], &stamp);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef pydevMethods[] = {
+    {"iointr", (PyCFunction)(void (*)(void))pyIointr, METH_FASTCALL | METH_KEYWORDS,
+     "iointr(name, value=<none>, timestamp=None)\n\n"
+     "As a record's whole link with SCAN \"I/O Intr\": register the record under name.\n"
+     "With a value, from any thread: deliver it to every record registered under name\n"
+     "(an Exception instance puts them in alarm). timestamp is POSIX seconds; records\n"
+     "with TSE=-2 take it as their TIME."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef pydevModuleDef = {
+    PyModuleDef_HEAD_INIT, "pydev",
+    "The IOC side of PyDevice: iointr() and Alarm. Outside an IOC, pydevice.standin.", -1,
+    pydevMethods, NULL, NULL, NULL, NULL};
+
+static PyObject *initPydevModule(void) { return PyModule_Create(&pydevModuleDef); }
+
+/* ---- the interpreter ------------------------------------------------------------------ */
+
+static int setupNamespace(int weStarted)
+{
+    PyObject *main, *snippet, *standin, *numpy;
+
+    if (weStarted) {
+        pydevModule = PyImport_ImportModule("pydev");  /* the built-in, from the inittab */
+    } else if ((pydevModule = initPydevModule()) != NULL &&
+               PyDict_SetItemString(PyImport_GetModuleDict(), "pydev", pydevModule)) {
+        Py_CLEAR(pydevModule);
+    }
+    if (!pydevModule)
+        return -1;
+    if (!(main = PyImport_AddModule("__main__")) || !(globals = PyModule_GetDict(main)))
+        return -1;
+    Py_INCREF(globals);
+    if (PyDict_SetItemString(globals, "pydev", pydevModule))
+        return -1;
+    if (!(snippet = PyImport_ImportModule("pydevice.snippet")) ||
+        !(compileLink = PyObject_GetAttrString(snippet, "compile_link")))
+        return -1;
+    Py_DECREF(snippet);
+    if (!(standin = PyImport_ImportModule("pydevice.standin")) ||
+        !(alarmType = PyObject_GetAttrString(standin, "Alarm")))
+        return -1;
+    Py_DECREF(standin);
+    if (PyModule_AddObjectRef(pydevModule, "Alarm", alarmType) ||
+        PyModule_AddObjectRef(pydevModule, "in_ioc", Py_True))
+        return -1;
+    if (!(iointrNames = PyDict_New()))
+        return -1;
+    if ((numpy = PyImport_ImportModule("numpy")) != NULL) {
+        frombuffer = PyObject_GetAttrString(numpy, "frombuffer");
+        Py_DECREF(numpy);
+    }
+    if (!frombuffer) {
+        PyErr_Clear();
+        frombuffer = Py_None;  /* arrays reach Python as lists */
+    }
+    return 0;
+}
+
+static int addPythonDir(void)
+{
+    const char *dir = getenv("PYDEV_PYTHON_DIR");
+    PyObject *path = PySys_GetObject("path"), *entry;
+    int rc;
+    if (!dir || !*dir)
+        dir = PYDEV_PYTHON_DIR;
+    if (!*dir || !path)
+        return 0;
+    if (!(entry = PyUnicode_DecodeFSDefault(dir)))
+        return -1;
+    rc = PySequence_Contains(path, entry) ? 0 : PyList_Insert(path, 0, entry);
+    Py_DECREF(entry);
+    return rc;
+}
+
+/* The interpreter of a virtualenv: PYDEV_VENV, else VIRTUAL_ENV, else the build's .venv. */
+static void chooseInterpreter(PyConfig *config)
+{
+    const char *venv = getenv("PYDEV_VENV");
+    char exe[1024];
+    if (!venv || !*venv)
+        venv = getenv("VIRTUAL_ENV");
+    if (!venv || !*venv)
+        venv = PYDEV_DEFAULT_VENV;
+    if (!*venv)
+        return;
+    epicsSnprintf(exe, sizeof(exe), "%s/bin/python3", venv);
+    if (access(exe, X_OK) != 0) {
+        errlogPrintf("pydev: no Python interpreter at %s, using the built-in one\n", exe);
+        return;
+    }
+    PyConfig_SetBytesString(config, &config->executable, exe);
+}
+
+static int initStatus = -1;
+
+static void runExitHandlers(void *unused)
+{
+    (void)unused;
+    pydevPyAtExit();
+}
+
+static void initOnce(void *unused)
+{
+    PyGILState_STATE gil;
+    int weStarted = !Py_IsInitialized();
+    (void)unused;
+
+    if (weStarted) {
+        PyConfig config;
+        PyStatus status;
+        PyImport_AppendInittab("pydev", initPydevModule);
+        PyConfig_InitPythonConfig(&config);
+        config.install_signal_handlers = 0;  /* ^C belongs to the IOC shell */
+        config.parse_argv = 0;
+        chooseInterpreter(&config);
+        status = Py_InitializeFromConfig(&config);
+        PyConfig_Clear(&config);
+        if (PyStatus_Exception(status)) {
+            errlogPrintf("pydev: cannot start Python: %s\n", status.err_msg ? status.err_msg : "?");
+            return;
+        }
+        gil = PyGILState_UNLOCKED;
+    } else {
+        gil = PyGILState_Ensure();
+    }
+    if (addPythonDir() || setupNamespace(weStarted)) {
+        errlogPrintf("pydev: cannot set up the Python namespace:\n");
+        PyErr_Print();
+    } else {
+        initStatus = 0;
+    }
+    if (weStarted)
+        PyEval_SaveThread();
+    else
+        PyGILState_Release(gil);
+    epicsAtExit(runExitHandlers, NULL);
+}
+
+int pydevPyInit(void)
+{
+    static epicsThreadOnceId once = EPICS_THREAD_ONCE_INIT;
+    epicsThreadOnce(&once, initOnce, NULL);
+    return initStatus;
+}
+
+void pydevPyThreadInit(void)
+{
+    PyGILState_Ensure();  /* this thread keeps its Python thread state for good */
+    PyEval_SaveThread();
+}
+
+int pydevPyExec(const char *code)
+{
+    PyGILState_STATE gil;
+    PyObject *compiled, *result = NULL;
+    if (pydevPyInit())
+        return -1;
+    gil = PyGILState_Ensure();
+    compiled = Py_CompileString(code, "<pydev>", Py_single_input);
+    if (!compiled && PyErr_ExceptionMatches(PyExc_SyntaxError)) {
+        PyErr_Clear();
+        compiled = Py_CompileString(code, "<pydev>", Py_file_input);
+    }
+    if (compiled)
+        result = PyEval_EvalCode(compiled, globals, globals);
+    if (!result)
+        PyErr_Print();
+    Py_XDECREF(result);
+    Py_XDECREF(compiled);
+    PyRun_SimpleString("import sys; sys.stdout.flush(); sys.stderr.flush()");
+    PyGILState_Release(gil);
+    return result ? 0 : -1;
+}
+
+void pydevPyAtExit(void)
+{
+    PyGILState_STATE gil;
+    if (initStatus || !Py_IsInitialized())
+        return;
+    gil = PyGILState_Ensure();
+    if (PyRun_SimpleString("import atexit, sys\natexit._run_exitfuncs()\n"
+                           "sys.stdout.flush(); sys.stderr.flush()\n"))
+        PyErr_Clear();
+    PyGILState_Release(gil);
+}

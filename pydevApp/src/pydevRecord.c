@@ -1,0 +1,437 @@
+/* pydevRecord.c - EPICS record glue: DTYP "pydev" for every supported record type.
+ *
+ * One generic implementation; what differs between record types is data in recordTypes[].
+ * Processing a record with a plain link takes two passes, like any asynchronous device support:
+ *   1. in the scan thread, under the record lock: copy the field macros, set PACT, queue a job;
+ *   2. a worker runs the Python (GIL held, no record lock), releases the GIL, takes the record
+ *      lock and calls process() again, which stores the converted result (no Python).
+ * A link that is exactly pydev.iointr('name') stores the latest pushed value synchronously.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <alarm.h>
+#include <dbAccess.h>
+#include <dbBase.h>
+#include <dbLock.h>
+#include <dbScan.h>
+#include <devSup.h>
+#include <epicsExport.h>
+#include <epicsStdio.h>
+#include <epicsString.h>
+#include <errlog.h>
+#include <link.h>
+#include <recGbl.h>
+#include <recSup.h>
+#include <special.h>
+
+#include <dbCommon.h>
+#include <lsiRecord.h>
+#include <lsoRecord.h>
+#include <waveformRecord.h>
+#include <aaiRecord.h>
+#include <aaoRecord.h>
+
+#include "pydev.h"
+
+typedef struct pydevRecordType {
+    const char *name;
+    int isOutput;
+    pydevShape shape;
+    size_t countOffset;      /* NORD / LEN: element count the record keeps beside VAL */
+    size_t bufferOffset;     /* BPTR / val: the record's own pointer to its value buffer */
+    long initReturn;         /* 2: "do not convert RVAL" for ao/bo/mbbo/mbboDirect */
+    long ioReturn;           /* 2: "VAL was set, do not convert RVAL" for ai/bi/mbbi/... */
+    epicsUInt32 maxState;    /* enum VAL: highest state index */
+    int isBool, isBits;
+} pydevRecordType;
+
+#define IN 0
+#define OUT 1
+static const pydevRecordType recordTypes[] = {
+    /* name           dir   shape           count                            buffer                           init  io  max  bool  bits */
+    {"longin",     IN,  PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
+    {"longout",    OUT, PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
+    {"ai",         IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 0,  0, 0},
+    {"ao",         OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 0,  0, 0},
+    {"bi",         IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 1,  1, 0},
+    {"bo",         OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 1,  1, 0},
+    {"mbbi",       IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 15, 0, 0},
+    {"mbbo",       OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 15, 0, 0},
+    {"mbbiDirect", IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 0,  0, 1},
+    {"mbboDirect", OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 0,  0, 1},
+    {"stringin",   IN,  PYDEV_STRING,  0,                              0,                              0, 0, 0,  0, 0},
+    {"stringout",  OUT, PYDEV_STRING,  0,                              0,                              0, 0, 0,  0, 0},
+    {"lsi",        IN,  PYDEV_LSTRING, offsetof(lsiRecord, len),       offsetof(lsiRecord, val),       0, 0, 0,  0, 0},
+    {"lso",        OUT, PYDEV_LSTRING, offsetof(lsoRecord, len),       offsetof(lsoRecord, val),       0, 0, 0,  0, 0},
+    {"int64in",    IN,  PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
+    {"int64out",   OUT, PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
+    {"waveform",   IN,  PYDEV_ARRAY,   offsetof(waveformRecord, nord), offsetof(waveformRecord, bptr), 0, 0, 0,  0, 0},
+    {"aai",        IN,  PYDEV_ARRAY,   offsetof(aaiRecord, nord),      offsetof(aaiRecord, bptr),      0, 0, 0,  0, 0},
+    {"aao",        OUT, PYDEV_ARRAY,   offsetof(aaoRecord, nord),      offsetof(aaoRecord, bptr),      0, 0, 0,  0, 0},
+};
+#define NTYPES (sizeof(recordTypes) / sizeof(recordTypes[0]))
+
+/* Valid field names per record type, handed to the snippet compiler for macro detection. */
+static struct {
+    const char **names;
+    int count;
+} typeFields[NTYPES];
+
+static pydevRecord *allRecords;
+
+const char *pydevRecordName(const pydevRecord *rec) { return rec->prec->name; }
+int pydevIsOutput(const pydevRecord *rec) { return rec->type->isOutput; }
+
+double pydevNow(void) { return epicsMonotonicGet() * 1e-9; }
+
+/* At most one console message per record every 10 s; the next one says how many were dropped. */
+int pydevLogAllowed(pydevRecord *rec, unsigned long *suppressed)
+{
+    double now = pydevNow();
+    if (rec->lastLog != 0.0 && now - rec->lastLog < 10.0) {
+        rec->suppressed++;
+        return 0;
+    }
+    rec->lastLog = now;
+    *suppressed = rec->suppressed;
+    rec->suppressed = 0;
+    return 1;
+}
+
+int pydevResultAlloc(pydevResult *res, const pydevTarget *target)
+{
+    size_t size = 0;
+    memset(res, 0, sizeof(*res));
+    if (target->shape == PYDEV_STRING || target->shape == PYDEV_LSTRING)
+        size = target->capacity;
+    else if (target->shape == PYDEV_ARRAY)
+        size = (size_t)target->capacity * target->elemSize;
+    if (size && !(res->buf = calloc(1, size)))
+        return -1;
+    return 0;
+}
+
+void pydevResultAlarm(pydevResult *res, epicsEnum16 stat, epicsEnum16 sevr, const char *msg)
+{
+    res->kind = PYDEV_RESULT_ALARM;
+    res->stat = stat;
+    res->sevr = sevr;
+    strncpy(res->msg, msg, sizeof(res->msg) - 1);
+    res->msg[sizeof(res->msg) - 1] = '\0';
+}
+
+static void storeScalar(void *field, short dbfType, const pydevResult *res)
+{
+    switch (dbfType) {
+    case DBF_CHAR:   *(epicsInt8 *)field = (epicsInt8)res->i; break;
+    case DBF_UCHAR:  *(epicsUInt8 *)field = (epicsUInt8)res->i; break;
+    case DBF_SHORT:  *(epicsInt16 *)field = (epicsInt16)res->i; break;
+    case DBF_USHORT:
+    case DBF_ENUM:   *(epicsUInt16 *)field = (epicsUInt16)res->i; break;
+    case DBF_LONG:   *(epicsInt32 *)field = (epicsInt32)res->i; break;
+    case DBF_ULONG:  *(epicsUInt32 *)field = (epicsUInt32)res->i; break;
+    case DBF_INT64:  *(epicsInt64 *)field = res->i; break;
+    case DBF_UINT64: *(epicsUInt64 *)field = (epicsUInt64)res->i; break;
+    case DBF_FLOAT:  *(epicsFloat32 *)field = (epicsFloat32)res->d; break;
+    case DBF_DOUBLE: *(epicsFloat64 *)field = res->d; break;
+    default: break;
+    }
+}
+
+/* With the record lock held.  An alarm result leaves VAL as it was. */
+void pydevApplyResult(pydevRecord *rec, const pydevResult *res)
+{
+    dbCommon *prec = rec->prec;
+    const pydevTarget *t = &rec->target;
+    void *field = rec->type->bufferOffset ? *(void **)((char *)prec + rec->type->bufferOffset)
+                                          : rec->val.pfield;
+
+    if (res->kind == PYDEV_RESULT_ALARM) {
+        recGblSetSevrMsg(prec, res->stat, res->sevr, "%s", res->msg);
+        return;
+    }
+    if (res->kind != PYDEV_RESULT_VALUE)
+        return;
+    switch (t->shape) {
+    case PYDEV_SCALAR:
+        storeScalar(field, t->dbfType, res);
+        break;
+    case PYDEV_STRING:
+        memcpy(field, res->buf, res->count);
+        break;
+    case PYDEV_LSTRING:
+        memcpy(field, res->buf, res->count);
+        *(epicsUInt32 *)((char *)prec + rec->type->countOffset) = res->count;
+        break;
+    case PYDEV_ARRAY:
+        memcpy(field, res->buf, (size_t)res->count * t->elemSize);
+        *(epicsUInt32 *)((char *)prec + rec->type->countOffset) = res->count;
+        break;
+    }
+    prec->udf = FALSE;
+    if (prec->tse == epicsTimeEventDeviceTime)
+        prec->time = res->time;
+}
+
+static const pydevRecordType *findType(const char *name)
+{
+    size_t i;
+    for (i = 0; i < NTYPES; i++)
+        if (strcmp(recordTypes[i].name, name) == 0)
+            return &recordTypes[i];
+    return NULL;
+}
+
+static void loadFieldNames(const pydevRecordType *type, dbRecordType *rdes)
+{
+    size_t t = (size_t)(type - recordTypes);
+    int i;
+    if (typeFields[t].names)
+        return;
+    typeFields[t].names = calloc(rdes->no_fields, sizeof(char *));
+    if (!typeFields[t].names)
+        return;
+    for (i = 0; i < rdes->no_fields; i++) {
+        dbFldDes *fld = rdes->papFldDes[i];
+        if (fld->field_type != DBF_NOACCESS || fld->special == SPC_DBADDR)
+            typeFields[t].names[typeFields[t].count++] = fld->name;
+    }
+}
+
+static void setupTarget(pydevRecord *rec)
+{
+    const pydevRecordType *type = rec->type;
+    pydevTarget *t = &rec->target;
+    t->shape = type->shape;
+    t->dbfType = rec->val.field_type;
+    t->elemSize = rec->val.field_size;
+    t->maxState = type->maxState;
+    t->isBool = type->isBool;
+    t->isBits = type->isBits;
+    if (t->shape == PYDEV_STRING)
+        t->capacity = rec->val.field_size;
+    else if (t->shape == PYDEV_LSTRING || t->shape == PYDEV_ARRAY)
+        t->capacity = rec->val.no_elements;
+}
+
+static int setupMacros(pydevRecord *rec, char *err, size_t errlen)
+{
+    int i;
+    for (i = 0; i < rec->nmacros; i++) {
+        pydevMacro *m = &rec->macros[i];
+        char pv[PVNAME_STRINGSZ + 16];
+        int isVal = strcmp(m->name, "VAL") == 0;
+        epicsSnprintf(pv, sizeof(pv), "%s.%s", rec->prec->name, m->name);
+        if (dbNameToAddr(pv, &m->addr)) {
+            epicsSnprintf(err, errlen, "field macro %s is not available", m->name);
+            return -1;
+        }
+        m->dbrType = m->addr.field_type <= DBF_ENUM ? m->addr.field_type : DBR_STRING;
+        m->asString = m->addr.field_type == DBF_CHAR && rec->target.shape == PYDEV_LSTRING;
+        m->asArray = !m->asString &&
+                     (m->addr.no_elements > 1 || (isVal && rec->target.shape == PYDEV_ARRAY));
+        m->capacity = m->addr.no_elements;
+        m->buf = calloc(m->capacity ? m->capacity : 1, dbValueSize(m->dbrType) + 1);
+        if (!m->buf) {
+            epicsSnprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A record whose link cannot run: INVALID/UDF with the reason in AMSG, never processed. */
+static void disableRecord(dbCommon *prec, const char *why)
+{
+    errlogPrintf("pydev: %s: %s\n", prec->name, why);
+    prec->pact = TRUE;
+    prec->stat = prec->nsta = UDF_ALARM;
+    prec->sevr = prec->nsev = INVALID_ALARM;
+    strncpy(prec->amsg, why, sizeof(prec->amsg) - 1);
+    prec->amsg[sizeof(prec->amsg) - 1] = '\0';
+}
+
+static void runJob(pydevJob *job);
+
+static long initRecord(dbCommon *prec)
+{
+    const pydevRecordType *type = findType(prec->rdes->name);
+    struct link *plink = dbGetDevLink(prec);
+    pydevRecord *rec;
+    char err[256];
+    char pv[PVNAME_STRINGSZ + 8];
+
+    if (!type) {
+        disableRecord(prec, "record type not supported by pydev");
+        return -1;
+    }
+    if (!plink || plink->type != INST_IO) {
+        disableRecord(prec, "link must be \"@<python code>\"");
+        return type->initReturn;
+    }
+    loadFieldNames(type, prec->rdes);
+    rec = calloc(1, sizeof(*rec));
+    if (!rec) {
+        disableRecord(prec, "out of memory");
+        return type->initReturn;
+    }
+    rec->prec = prec;
+    rec->type = type;
+    rec->job.run = runJob;
+    rec->link = epicsStrDup(plink->value.instio.string ? plink->value.instio.string : "");
+    epicsSnprintf(pv, sizeof(pv), "%s.VAL", prec->name);
+    if (dbNameToAddr(pv, &rec->val)) {
+        disableRecord(prec, "no VAL field");
+        return type->initReturn;
+    }
+    setupTarget(rec);
+    if (pydevResultAlloc(&rec->result, &rec->target)) {
+        disableRecord(prec, "out of memory");
+        return type->initReturn;
+    }
+    if (pydevPyCompile(rec, typeFields[type - recordTypes].names,
+                       typeFields[type - recordTypes].count, err, sizeof(err)) ||
+        setupMacros(rec, err, sizeof(err))) {
+        disableRecord(prec, err);
+        return type->initReturn;
+    }
+    if (rec->iointrName[0]) {
+        pydevIointr *io = pydevIointrFind(rec->iointrName, 1);
+        rec->slot = io ? pydevIointrAttach(io, &rec->target) : NULL;
+        if (!rec->slot) {
+            disableRecord(prec, "out of memory");
+            return type->initReturn;
+        }
+    }
+    rec->nextRecord = allRecords;
+    allRecords = rec;
+    prec->dpvt = rec;
+    return type->initReturn;
+}
+
+static long getIointInfo(int cmd, dbCommon *prec, IOSCANPVT *ppvt)
+{
+    pydevRecord *rec = prec->dpvt;
+    (void)cmd;
+    if (!rec || !rec->slot) {
+        errlogPrintf("pydev: %s: SCAN \"I/O Intr\" needs the link \"@pydev.iointr('name')\"\n",
+                     prec->name);
+        return S_dev_badInpType;
+    }
+    *ppvt = pydevIointrScan(pydevIointrOf(rec->slot));
+    return 0;
+}
+
+static void snapshotMacros(pydevRecord *rec)
+{
+    int i;
+    for (i = 0; i < rec->nmacros; i++) {
+        pydevMacro *m = &rec->macros[i];
+        long n = m->capacity;
+        if (dbGet(&m->addr, m->dbrType, m->buf, NULL, &n, NULL))
+            n = 0;
+        m->count = n;
+    }
+}
+
+static long statusOf(const pydevRecord *rec, const pydevResult *res)
+{
+    return res->kind == PYDEV_RESULT_ALARM ? -1 : rec->type->ioReturn;
+}
+
+static long readWrite(dbCommon *prec)
+{
+    pydevRecord *rec = prec->dpvt;
+    if (!rec)
+        return -1;
+    if (rec->slot) {
+        rec->runs++;
+        if (!pydevIointrApply(rec->slot, rec)) {
+            recGblSetSevrMsg(prec, UDF_ALARM, INVALID_ALARM, "nothing pushed yet");
+            return -1;
+        }
+        if (prec->tpro)
+            printf("pydev: %s: value pushed to '%s'\n", prec->name, rec->iointrName);
+        return prec->nsev >= INVALID_ALARM ? -1 : rec->type->ioReturn;
+    }
+    if (prec->pact) {
+        pydevApplyResult(rec, &rec->result);
+        return statusOf(rec, &rec->result);
+    }
+    snapshotMacros(rec);
+    prec->pact = TRUE;
+    pydevWorkersQueue(&rec->job);
+    return 0;
+}
+
+/* Worker thread: Python first (GIL, no record lock), then the record (lock, no GIL). */
+static void runJob(pydevJob *job)
+{
+    pydevRecord *rec = (pydevRecord *)job;
+    dbCommon *prec = rec->prec;
+    pydevPyRun(rec);
+    dbScanLock(prec);
+    prec->rset->process(prec);
+    dbScanUnlock(prec);
+}
+
+static long initDevice(int after)
+{
+    static int started;
+    const char *threads = getenv("PYDEV_NUM_THREADS");
+    if (after || started)
+        return 0;
+    started = 1;
+    if (pydevPyInit())
+        return -1;
+    return pydevWorkersStart(threads && *threads ? atoi(threads) : 3);
+}
+
+void pydevReportRecords(const char *typeName, int level)
+{
+    pydevRecord *rec;
+    for (rec = allRecords; rec; rec = rec->nextRecord) {
+        if (typeName && strcmp(rec->type->name, typeName) != 0)
+            continue;
+        printf("  %-28s %-10s runs %-8lu errors %-6lu avg %8.1f us", rec->prec->name,
+               rec->type->name, rec->runs, rec->errors,
+               rec->runs && !rec->slot ? 1e6 * rec->seconds / rec->runs : 0.0);
+        if (rec->slot)
+            printf("  iointr '%s'", rec->iointrName);
+        if (rec->lastError[0])
+            printf("  last error: %s", rec->lastError);
+        printf("\n");
+        if (level > 1)
+            printf("      @%s\n", rec->link);
+    }
+}
+
+/* The dset, one instance per record type so that dbior reports each type once. */
+typedef struct pydevDset {
+    long number;
+    long (*report)(int level);
+    long (*init)(int after);
+    long (*init_record)(dbCommon *prec);
+    long (*get_ioint_info)(int cmd, dbCommon *prec, IOSCANPVT *ppvt);
+    long (*read_write)(dbCommon *prec);
+    long (*special_linconv)(dbCommon *prec, int after);
+} pydevDset;
+
+#define PYDEV_DSET(type)                                                           \
+    static long report_##type(int level)                                           \
+    {                                                                              \
+        if (level > 0)                                                             \
+            pydevReportRecords(#type, level);                                      \
+        return 0;                                                                  \
+    }                                                                              \
+    pydevDset devPydev_##type = {6, report_##type, initDevice, initRecord,         \
+                                 getIointInfo, readWrite, NULL};                   \
+    epicsExportAddress(dset, devPydev_##type);
+
+PYDEV_DSET(longin) PYDEV_DSET(longout) PYDEV_DSET(ai) PYDEV_DSET(ao)
+PYDEV_DSET(bi) PYDEV_DSET(bo) PYDEV_DSET(mbbi) PYDEV_DSET(mbbo)
+PYDEV_DSET(mbbiDirect) PYDEV_DSET(mbboDirect) PYDEV_DSET(stringin) PYDEV_DSET(stringout)
+PYDEV_DSET(lsi) PYDEV_DSET(lso) PYDEV_DSET(int64in) PYDEV_DSET(int64out)
+PYDEV_DSET(waveform) PYDEV_DSET(aai) PYDEV_DSET(aao)

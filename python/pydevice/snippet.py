@@ -1,0 +1,186 @@
+"""Turn a record link (``@<python>``) into a function, once, at record init.
+
+The IOC calls :func:`compile_link` for every ``DTYP "pydev"`` record.  The link text becomes
+the body of a function whose parameters are the *field macros* the text uses, so field
+values reach the code as ordinary Python values at process time and are never spliced into
+source: a value written by a client can never change which code runs.
+
+Rules (compatible with the original PyDevice):
+
+- A stand-alone upper-case name that is a field of the record (``VAL``, ``NAME``, ``EGU``,
+  ...) is a macro and evaluates to that field's value.
+- Inside a string literal, a stand-alone field word (``'VAL'``) or ``%FIELD%`` is replaced by
+  the field's text; the text is inserted as data and can never end the literal.
+- The value of a final expression is the result; statements alone give ``None``.
+- All links share one global namespace; names a link assigns at its top level are globals
+  (``@x = VAL`` sets ``x`` for everyone).
+- ``pydev.iointr('name')`` as the whole link registers the record for ``SCAN "I/O Intr"``.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from typing import Callable, Collection, NamedTuple
+
+__all__ = ["Link", "compile_link"]
+
+_ARG_PREFIX = "_pydev_m_"
+_FIELD_WORD = re.compile(r"%([A-Z][A-Z0-9]*)%|(?<![A-Za-z0-9_])([A-Z][A-Z0-9]*)(?![A-Za-z0-9_])")
+
+
+class Link(NamedTuple):
+    """A compiled link: call ``function(*values of macros)``."""
+
+    function: Callable[..., object]
+    macros: tuple[str, ...]
+    iointr: str | None
+
+
+def _iointr_name(tree: ast.Module) -> str | None:
+    """The name in a link that is exactly ``pydev.iointr('<name>')``, else None."""
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    call = tree.body[0].value
+    if (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "iointr"
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == "pydev"
+        and len(call.args) == 1
+        and not call.keywords
+        and isinstance(call.args[0], ast.Constant)
+        and isinstance(call.args[0].value, str)
+    ):
+        return call.args[0].value
+    return None
+
+
+class _Macros(ast.NodeTransformer):
+    """Replace field macros by references to the function's parameters."""
+
+    def __init__(self, fields: Collection[str]) -> None:
+        self.fields = fields
+        self.used: dict[str, None] = {}  # ordered set
+
+    def _arg(self, field: str) -> ast.Name:
+        self.used.setdefault(field)
+        return ast.Name(id=_ARG_PREFIX + field, ctx=ast.Load())
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if isinstance(node.ctx, ast.Load) and node.id.isupper() and node.id in self.fields:
+            return ast.copy_location(self._arg(node.id), node)
+        return node
+
+    def _parts(self, text: str) -> list[ast.expr] | None:
+        """Split string text into constants and field values, or None if no macro."""
+        parts: list[ast.expr] = []
+        pos = 0
+        for match in _FIELD_WORD.finditer(text):
+            field = match.group(1) or match.group(2)
+            if field not in self.fields:
+                continue
+            if match.start() > pos:
+                parts.append(ast.Constant(text[pos : match.start()]))
+            parts.append(ast.FormattedValue(value=self._arg(field), conversion=-1, format_spec=None))
+            pos = match.end()
+        if not parts:
+            return None
+        if pos < len(text):
+            parts.append(ast.Constant(text[pos:]))
+        return parts
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, str):
+            parts = self._parts(node.value)
+            if parts is not None:
+                return ast.copy_location(ast.JoinedStr(values=parts), node)
+        return node
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        values: list[ast.expr] = []
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                values.extend(self._parts(value.value) or [value])
+            else:
+                values.append(self.visit(value))
+        node.values = values
+        return node
+
+    def visit_MatchValue(self, node: ast.AST) -> ast.AST:
+        return node  # patterns must stay literal
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
+           ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _top_level_bindings(body: list[ast.stmt]) -> list[str]:
+    """Names the snippet binds in its own scope; they become globals."""
+    names: dict[str, None] = {}
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
+            raise SyntaxError(f"'{type(node).__name__.lower()}' outside function")
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.setdefault(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names.setdefault((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.setdefault(node.name)
+        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+            names.setdefault(node.target.id)
+        if isinstance(node, _SCOPES):
+            # decorators, defaults and the first iterable are evaluated in our scope
+            outer: list[ast.AST] = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                outer += node.decorator_list
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                outer += node.args.defaults + [d for d in node.args.kw_defaults if d]
+            if isinstance(node, ast.ClassDef):
+                outer += node.bases + [k.value for k in node.keywords]
+            if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                outer.append(node.generators[0].iter)
+                for gen in node.generators:  # walrus inside a comprehension binds here
+                    stack.extend(n for n in ast.walk(gen) if isinstance(n, ast.NamedExpr))
+            stack.extend(outer)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return list(names)
+
+
+def compile_link(text: str, record: str, fields: Collection[str], namespace: dict) -> Link:
+    """Compile link ``text`` of ``record`` whose valid field names are ``fields``.
+
+    ``namespace`` is the shared global dictionary the code runs in.  Raises SyntaxError
+    (with ``record`` as the file name) when the text is not valid Python.
+    """
+    tree = ast.parse(text, filename=record, mode="exec")
+    iointr = _iointr_name(tree)
+    macros = _Macros(fields)
+    tree = macros.visit(tree)
+    body = tree.body or [ast.Pass()]
+    try:
+        bindings = _top_level_bindings(body)
+    except SyntaxError as err:
+        raise SyntaxError(f"{err.msg} ({record})") from None
+    if isinstance(body[-1], ast.Expr):
+        body[-1] = ast.copy_location(ast.Return(value=body[-1].value), body[-1])
+    if bindings:
+        body.insert(0, ast.Global(names=bindings))
+    args = [ast.arg(arg=_ARG_PREFIX + name) for name in macros.used]
+    func = ast.FunctionDef(
+        name="link",
+        args=ast.arguments(posonlyargs=[], args=args, vararg=None, kwonlyargs=[],
+                           kw_defaults=[], kwarg=None, defaults=[]),
+        body=body, decorator_list=[], returns=None, type_comment=None,
+    )
+    module = ast.fix_missing_locations(ast.Module(body=[func], type_ignores=[]))
+    code = compile(module, record, "exec", dont_inherit=True)
+    scope: dict = {}
+    exec(code, namespace, scope)  # defines the function with `namespace` as its globals
+    function = scope["link"]
+    function.__code__ = function.__code__.replace(co_name=record, co_qualname=record)
+    return Link(function, tuple(macros.used), iointr)
