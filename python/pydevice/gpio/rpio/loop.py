@@ -177,8 +177,14 @@ class InterruptLoop:
                             pass
                         continue
                     handler = self._handlers.get(fd)
-                    if handler is not None:
+                    if handler is None:
+                        continue
+                    try:
                         handler(fd)
+                    except OSError as e:
+                        # e.g. the chip went away (ENODEV): drop the source, keep the others
+                        log.error("interrupt source fd %d failed (%s); removed", fd, e)
+                        self.remove_fd(fd)
                     if self._stop.is_set():
                         break
         finally:

@@ -1,0 +1,185 @@
+"""The RPIO-compatible layer against gpio-sim lines named like a Raspberry Pi's."""
+from __future__ import annotations
+
+import queue
+import socket
+import threading
+import time
+
+import pytest
+
+import pydevice.gpio.rpio as RPIO
+from pydevice.gpio import Device, LineNotFoundError
+
+# the `sim` fixture names offsets 0..5 GPIO17, GPIO27, GPIO22, GPIO4, GPIO5, GPIO6
+
+
+@pytest.fixture(autouse=True)
+def clean(sim):  # needs `sim` so RPIO lets go of the lines before the chip is removed
+    RPIO.setmode(RPIO.BCM)
+    RPIO.setchip(None)
+    yield
+    RPIO.cleanup()
+
+
+def test_setup_input_output_cleanup(sim):
+    sim.pull(0, 1)
+    RPIO.setup(17, RPIO.IN)
+    assert RPIO.input(17) == 1
+    RPIO.setup(27, RPIO.OUT, initial=RPIO.HIGH)
+    assert sim.level(1) == 1
+    RPIO.output(27, False)
+    assert sim.level(1) == 0
+    RPIO.output(27, 1)
+    assert sim.level(1) == 1
+    with pytest.raises(RuntimeError):
+        RPIO.output(17, 1)  # an input
+    with pytest.raises(RuntimeError):
+        RPIO.input(22)  # not set up
+    assert RPIO.gpio_function(27) == RPIO.OUT and RPIO.gpio_function(17) == RPIO.IN
+    with Device(sim.name) as dev:
+        assert dev.line_info(1).consumer == "RPIO"
+        RPIO.cleanup()
+        info = dev.line_info(1)
+        assert not info.used and info.direction == "input"  # outputs go back to inputs
+
+
+def test_board_numbering(sim):
+    RPIO.setmode(RPIO.BOARD)
+    assert RPIO.getmode() == RPIO.BOARD
+    sim.pull(0, 1)
+    RPIO.setup(11, RPIO.IN)  # header pin 11 = BCM 17
+    assert RPIO.input(11) == 1
+    RPIO.setup(13, RPIO.OUT, initial=1)  # pin 13 = BCM 27
+    assert sim.level(1) == 1
+    with pytest.raises(ValueError):
+        RPIO.setup(1, RPIO.IN)  # 3.3 V pin
+
+
+def test_set_pullupdn_and_setup_pull(sim):
+    RPIO.setup(22, RPIO.IN, pull_up_down=RPIO.PUD_UP)
+    assert RPIO.input(22) == 1
+    RPIO.set_pullupdn(22, RPIO.PUD_DOWN)
+    assert RPIO.input(22) == 0
+    RPIO.set_pullupdn(4, RPIO.PUD_UP)  # not set up: claimed as an input with the pull
+    assert RPIO.forceinput(4) == 1
+
+
+def test_gpio_function_of_line_used_elsewhere(sim):
+    with Device(sim.name) as dev, dev.request(4, consumer="spi-ish"):
+        assert RPIO.gpio_function(5) == RPIO.ALT0
+
+
+def test_setchip_offsets_and_missing_line(sim, sim_factory):
+    other = sim_factory(4)  # unnamed lines: reachable only by offset after setchip
+    with pytest.raises(LineNotFoundError, match="GPIO3"):
+        RPIO.setup(3, RPIO.IN)
+    RPIO.setchip(other.name)
+    other.pull(3, 1)
+    RPIO.setup(3, RPIO.IN)
+    assert RPIO.input(3) == 1
+
+
+def test_interrupt_callbacks_edges_values(sim):
+    got = queue.Queue()
+    RPIO.add_interrupt_callback(17, lambda gpio, v: got.put(("both", gpio, v)))
+    RPIO.add_interrupt_callback(27, lambda gpio, v: got.put(("rising", gpio, v)), edge="rising",
+                                pull_up_down=RPIO.PUD_DOWN)
+    RPIO.wait_for_interrupts(threaded=True)
+    sim.pull(0, 1)
+    assert got.get(timeout=5) == ("both", 17, 1)
+    sim.pull(0, 0)
+    assert got.get(timeout=5) == ("both", 17, 0)
+    sim.pull(1, 1)
+    assert got.get(timeout=5) == ("rising", 27, 1)
+    sim.pull(1, 0)
+    time.sleep(0.3)
+    assert got.empty()  # no falling-edge callback on 27
+    RPIO.del_interrupt_callback(17)
+    sim.pull(0, 1)
+    time.sleep(0.3)
+    assert got.empty()
+    with Device(sim.name) as dev:
+        assert not dev.line_info(0).used  # released: it was claimed only for the callback
+    RPIO.stop_waiting_for_interrupts()
+
+
+def test_threaded_callbacks_run_on_a_bounded_pool(sim):
+    threads = set()
+    done = threading.Event()
+    count = [0]
+    lock = threading.Lock()
+
+    def slow(gpio, v):
+        time.sleep(0.05)
+        with lock:
+            threads.add(threading.current_thread().name)
+            count[0] += 1
+            if count[0] == 10:
+                done.set()
+
+    RPIO.add_interrupt_callback(22, slow, threaded_callback=True)
+    RPIO.wait_for_interrupts(threaded=True)
+    for i in range(10):
+        sim.pull(2, (i + 1) % 2)
+        time.sleep(0.02)
+    assert done.wait(10), count
+    assert all(t.startswith("rpio-callback") for t in threads)
+    assert 1 <= len(threads) <= 4
+
+
+def test_debounce_timeout_uses_kernel_debounce(sim):
+    got = queue.Queue()
+    sim.pull(3, 0)
+    RPIO.add_interrupt_callback(4, lambda g, v: got.put(v), debounce_timeout_ms=50)
+    RPIO.wait_for_interrupts(threaded=True)
+    with Device(sim.name) as dev:
+        assert dev.line_info(3).debounce == pytest.approx(0.05)
+    sim.pull(3, 1)
+    sim.pull(3, 0)  # glitch shorter than 50 ms
+    time.sleep(0.3)
+    assert got.empty()
+    sim.pull(3, 1)
+    assert got.get(timeout=5) == 1
+
+
+def test_tcp_and_gpio_callbacks_share_the_loop(sim):
+    events = queue.Queue()
+
+    def on_msg(sock, msg):
+        events.put(("tcp", msg))
+        sock.send("echo: %s\n" % msg)
+        if msg == "bye":
+            RPIO.close_tcp_client(sock.fileno())
+
+    RPIO.add_tcp_callback(18765, on_msg, bind_address="127.0.0.1")
+    RPIO.add_interrupt_callback(5, lambda g, v: events.put(("gpio", g, v)))
+    t = threading.Thread(target=RPIO.wait_for_interrupts, kwargs={"epoll_timeout": 0.1})
+    t.start()
+    try:
+        c = socket.create_connection(("127.0.0.1", 18765), timeout=5)
+        c.sendall(b"hello\n")
+        assert events.get(timeout=5) == ("tcp", "hello")
+        assert c.recv(100) == b"echo: hello\n"
+        sim.pull(4, 1)
+        assert events.get(timeout=5) == ("gpio", 5, 1)
+        c.sendall(b"bye\n")
+        assert events.get(timeout=5) == ("tcp", "bye")
+        assert c.recv(100) == b"echo: bye\n"
+        assert c.recv(100) == b""  # the server closed us
+        c.close()
+        c2 = socket.create_connection(("127.0.0.1", 18765), timeout=5)
+        c2.sendall(b"\n")  # an empty message closes the connection
+        assert c2.recv(100) == b""
+        c2.close()
+    finally:
+        RPIO.stop_waiting_for_interrupts()
+        t.join(5)
+    assert not t.is_alive()
+
+
+def test_sysinfo_and_version():
+    hex_rev, model, revision, mb, maker = RPIO.sysinfo()
+    assert isinstance(model, str) and model and mb > 0
+    assert RPIO.version()[1] == "2.5.0"
+    assert RPIO.RPI_REVISION in (1, 2, 3)
