@@ -290,6 +290,19 @@ class Lines:
                     pydev.iointr(iointr_name(self.chip, ln.key, "lost"), counter.lost, timestamp=ts)
 
     # -- shutdown ------------------------------------------------------------------------------
+    def park(self) -> None:
+        """Set every output to its ``safe`` value (outputs with ``safe=None`` keep theirs)."""
+        with self._lock:
+            for ln in self._lines.values():
+                with ln.lock:
+                    req = ln.request
+                    if req is None or ln.config.direction != "output" or ln.safe is None:
+                        continue
+                    try:
+                        req.set_value(req.offsets[0], ln.safe)
+                    except (GpioError, OSError) as e:
+                        log.error("%s: cannot set %s to its safe value: %s", self.chip, ln.key, e)
+
     def close(self) -> None:
         """Stop the reader, set outputs to their safe value and release every line."""
         with self._lock:
@@ -301,19 +314,13 @@ class Lines:
                 os.write(self._wake_w, b"x")
         if self._thread is not None:
             self._thread.join(2.0)
+        self.park()
         with self._lock:
             for ln in self._lines.values():
-                req = ln.request
-                if req is None:
-                    continue
                 with ln.lock:
-                    try:
-                        if ln.config.direction == "output" and ln.safe is not None:
-                            req.set_value(req.offsets[0], ln.safe)
-                    except GpioError as e:
-                        log.error("%s: cannot set %s to its safe value: %s", self.chip, ln.key, e)
-                    req.close()
-                    ln.request = None
+                    if ln.request is not None:
+                        ln.request.close()
+                        ln.request = None
             if self._sel is not None:
                 self._sel.close()
                 os.close(self._wake_r)
