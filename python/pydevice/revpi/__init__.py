@@ -70,6 +70,8 @@ def open(  # noqa: A001 - the st.cmd-facing name; builtins.open stays reachable 
     create: bool = False,
     on_exit: str = "defaults",
     name: str = "revpi",
+    watch: str | Sequence[str] = "auto",
+    every_cycle: Sequence[str] = (),
     debug: bool = False,
 ) -> ProcessImage:
     """Open the IOC's process image with RevPiModIO and start serving records.
@@ -88,7 +90,10 @@ def open(  # noqa: A001 - the st.cmd-facing name; builtins.open stays reachable 
     :param maxioerrors: stop refreshing after this many I/O errors (0 = never)
     :param create: create a zero-filled file at ``procimg`` when it does not exist
     :param on_exit: 'defaults' sets outputs to piCtory defaults at IOC exit, 'keep' leaves them
-    :param name: prefix of the I/O Intr names
+    :param name: prefix of the I/O Intr names ('revpi' -> 'revpi:I_1')
+    :param watch: 'auto' (the names the IOC's records use, found after iocInit), 'all'
+                  (every readable IO) or a list of IO names to push changes of
+    :param every_cycle: IO names to push after every refresh cycle ('revpi:cycle:<IO>')
     :param debug: let RevPiModIO print detailed warnings
     :raises OpenError: missing/unreadable process image, configuration or replace_io file
     """
@@ -135,7 +140,11 @@ def open(  # noqa: A001 - the st.cmd-facing name; builtins.open stays reachable 
         if cycletime is not None:
             modio.cycletime = int(cycletime)
         modio.maxioerrors = int(maxioerrors)
-        _owner = ProcessImage(modio, name=name)
+        owner = ProcessImage(modio, name=name,
+                             watch=watch if isinstance(watch, str) else list(watch))
+        for io_name in every_cycle:
+            owner.every_cycle(io_name)
+        _owner = owner
         atexit.register(_close_at_exit, _owner, on_exit == "defaults")
         log.info("opened %r", _owner)
         return _owner

@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("configrsc", help="piCtory configuration (config.rsc)")
     db.add_argument("--prefix", default="$(P)", help="record name prefix (default $(P))")
     db.add_argument("--var", default="rpi", help="st.cmd name of the ProcessImage (default rpi)")
+    db.add_argument("--name", default="revpi",
+                    help="I/O Intr name prefix, as revpi.open(name=...) (default revpi)")
     db.add_argument("--replace-io-file", help="RevPiModIO replace_io file used by the IOC")
     db.add_argument("--all", action="store_true", help="also IOs not exported in piCtory")
     db.add_argument("--simulator", action="store_true",
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "db":
-        opts = dbgen.Options(prefix=args.prefix, var=args.var, all_ios=args.all,
+        opts = dbgen.Options(prefix=args.prefix, var=args.var, name=args.name, all_ios=args.all,
                              simulator=args.simulator, words_as_analog=args.analog,
                              replace_io_file=args.replace_io_file, core=not args.no_core)
         try:

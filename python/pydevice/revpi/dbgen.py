@@ -28,6 +28,8 @@ class Options:
     prefix: str = "$(P)"
     var: str = "rpi"
     """Python name of the ProcessImage in st.cmd (``rpi = revpi.open(...)``)."""
+    name: str = "revpi"
+    """Prefix of the I/O Intr names (``revpi.open(name=...)``)."""
     all_ios: bool = False
     """Include IOs not marked 'export' in piCtory (counters, settings, ...)."""
     simulator: bool = False
@@ -72,7 +74,7 @@ def io_record(io: IOBase, opts: Options) -> str | None:
     if opts.simulator:
         is_input = not is_input
     v, n = opts.var, io.name
-    watch = ("SCAN", "I/O Intr"), ("INP", f"@pydev.iointr({v}.watch('{n}'))")
+    watch = ("SCAN", "I/O Intr"), ("INP", f"@pydev.iointr('{opts.name}:{n}')")
     write = ("OUT", f"@{v}.write('{n}', VAL)"),
     common = [("DTYP", "pydev"), ("DESC", _desc(io))]
     if kind == values.MEMORY:
@@ -146,7 +148,7 @@ def core_records(modio: revpimodio2.RevPiModIO, opts: Options) -> list[str]:
             if cname in available:
                 out.append(_record(rtype, p + suffix, [
                     ("DTYP", "pydev"), ("DESC", desc), ("SCAN", "I/O Intr"),
-                    ("INP", f"@pydev.iointr({v}.watch('{cname}'))"), *extra]))
+                    ("INP", f"@pydev.iointr('{opts.name}:{cname}')"), *extra]))
         if not modio.monitoring:
             for suffix, rtype, cname, extra, desc in _CORE_OUTPUTS:
                 if cname in available:
@@ -155,7 +157,7 @@ def core_records(modio: revpimodio2.RevPiModIO, opts: Options) -> list[str]:
                         ("OUT", f"@{v}.write('{cname}', VAL)"), *extra]))
     out.append(_record("longin", p + "IoErrors", [
         ("DTYP", "pydev"), ("DESC", "process image read/write errors"), ("SCAN", "I/O Intr"),
-        ("INP", f"@pydev.iointr({v}.watch('modio.ioerrors'))"),
+        ("INP", f"@pydev.iointr('{opts.name}:modio.ioerrors')"),
         ("HIGH", 1), ("HSV", "MINOR")]))
     out.append(_record("bo", p + "ResetIoErrors", [
         ("DTYP", "pydev"), ("DESC", "reset the I/O error count"),

@@ -23,7 +23,7 @@ from revpimodio2 import BOTH, FALLING, RISING
 from revpimodio2.io import IOBase
 
 from . import core as corevalues
-from . import values
+from . import links, values
 from .errors import IoNotFoundError, NotWritableError
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ MODIO_NAMES = ("modio.ioerrors", "modio.cycletime", "modio.cycle")
 
 # Pushes of the current values after the last watch(): records registered during iocInit
 # only accept pushes once scanning runs, which Python cannot observe.
-_SETTLE_DELAYS = (0.2, 1.0, 3.0, 10.0)
+_SETTLE_DELAYS = (0.2, 1.0, 3.0)
 
 
 class ProcessImage:
@@ -42,17 +42,25 @@ class ProcessImage:
 
     Create it with :func:`pydevice.revpi.open`; records then use, for example::
 
-        field(INP, "@rpi.read('I_1')")                       # passive / periodic input
-        field(INP, "@pydev.iointr(rpi.watch('I_1'))")        # SCAN "I/O Intr"
-        field(OUT, "@rpi.write('O_1', VAL)")                 # output
+        field(INP, "@rpi.read('I_1')")                 # passive / periodic input
+        field(INP, "@pydev.iointr('revpi:I_1')")       # SCAN "I/O Intr", on change
+        field(INP, "@pydev.iointr('revpi:I_1:rising')")
+        field(INP, "@pydev.iointr('revpi:cycle:InputValue_1')")   # every refresh cycle
+        field(OUT, "@rpi.write('O_1', VAL)")           # output
+
+    I/O Intr names are ``<name>:<IO>`` (changes), ``<name>:<IO>:rising|falling`` (bit
+    edges), ``<name>:cycle`` (cycle counter) and ``<name>:cycle:<IO>`` (every cycle);
+    ``<IO>`` may also be ``core.<value>`` or ``modio.ioerrors``/``modio.cycletime``.
     """
 
     def __init__(self, modio: revpimodio2.RevPiModIO, *, name: str = "revpi",
-                 stall_ms: int | None = None) -> None:
+                 watch: str | list[str] = "auto", stall_ms: int | None = None) -> None:
         """Take over ``modio`` (autorefresh must not be running yet) and start serving.
 
         :param modio: a configured RevPiModIO (any of the three classes)
         :param name: prefix of this owner's I/O Intr names
+        :param watch: 'auto' serves the names the IOC's records use (found after iocInit)
+                      plus :meth:`watch` calls; 'all' every readable IO; or a list of IOs
         :param stall_ms: declare a fault when no refresh succeeded for this long
                          (default: 10 cycles, at least 500 ms)
         """
@@ -60,17 +68,25 @@ class ProcessImage:
         self.name = name
         self._lock = threading.RLock()
         self._fault: str | None = None
-        self._watched: dict[str, Callable[[], Any]] = {}   # name -> current value getter
-        self._events: set[tuple[str, int]] = set()
-        self._specials: dict[str, Any] = {}                 # core/modio names -> last pushed
+        self._served: dict[str, Callable[[], Any] | None] = {}  # iname -> level getter
+        self._edges: dict[str, dict[str, str]] = {}   # IO name -> {edge: iname}
+        self._specials: dict[str, Any] = {}           # core/modio inames -> last pushed
         self._per_cycle: dict[str, Callable[[], Any]] = {}
+        self._bad: dict[str, str] = {}                # unknown inames used by records
         self._cycle = 0
         self._settle_at: list[float] = []
+        self._discovered = False
         self._stop = threading.Event()
         self._stall_s = (stall_ms / 1000) if stall_ms else max(10 * modio.cycletime / 1000, 0.5)
         self.overruns = 0
         """Refresh cycles that took longer than 1.5 cycle times (seen by the supervisor)."""
 
+        if watch == "all":
+            for io in self.readable_ios():
+                self.watch(io.name)
+        elif watch != "auto":
+            for io_name in watch:
+                self.watch(io_name)
         modio.autorefresh_all()
         # The event loop runs in RevPiModIO's own thread; our callbacks only push values.
         modio.mainloop(blocking=False)
@@ -90,6 +106,12 @@ class ProcessImage:
             + (" (replaced by replace_io)" if hasattr(self.modio.io, name) else "")
         )
 
+    def readable_ios(self) -> list[IOBase]:
+        """IOs whose value can change from outside: inputs (and outputs when shared)."""
+        shared = self.modio.monitoring or any(d._shared_procimg for d in self.modio.device)
+        kinds = (revpimodio2.INP, revpimodio2.OUT) if shared else (revpimodio2.INP,)
+        return [io for io in self.modio.io if io.type in kinds]
+
     def _getter(self, name: str) -> Callable[[], Any]:
         """A function returning the record value of ``name`` (IO, core.* or modio.*)."""
         if corevalues.is_core_name(name):
@@ -102,8 +124,8 @@ class ProcessImage:
             return lambda: self.modio.ioerrors
         if name == "modio.cycletime":
             return lambda: self.modio.cycletime
-        if name == "modio.cycle":
-            return lambda: self._cycle
+        if name.startswith("modio."):
+            raise IoNotFoundError(f"'{name}' is not a value; known: {', '.join(MODIO_NAMES)}")
         io = self.io(name)
         return lambda: values.read(io)
 
@@ -145,44 +167,61 @@ class ProcessImage:
             raise pydev.Alarm(fault)
 
     def watch(self, name: str, edge: str = "both") -> str:
-        """Register for change pushes of ``name``; returns the I/O Intr name to use.
+        """Serve change pushes of ``name``; returns its I/O Intr name.
 
         ``edge`` ('both', 'rising', 'falling') applies to bit IOs: 'rising' pushes 1 when
         the bit turns on, 'falling' pushes 0 when it turns off.  ``core.*`` and
         ``modio.*`` values are compared once per refresh cycle.
         """
-        edge_code = EDGES.get(edge)
-        if edge_code is None:
+        if edge not in EDGES:
             raise ValueError(f"edge must be one of {', '.join(EDGES)}, not {edge!r}")
-        getter = self._getter(name)
-        iname = f"{self.name}:{name}" + ("" if edge == "both" else f":{edge}")
-        with self._lock:
-            if iname not in self._watched:
-                if corevalues.is_core_name(name) or name in MODIO_NAMES:
-                    if edge != "both":
-                        raise ValueError(f"edge '{edge}' is only for bit IOs, not '{name}'")
-                    self._specials[iname] = None
-                else:
-                    io = self.io(name)
-                    if edge != "both" and values.io_kind(io) != values.BIT:
-                        raise ValueError(f"edge '{edge}' is only for bit IOs, not '{name}'")
-                    io.reg_event(self._make_pusher(iname), edge=edge_code)
-                self._watched[iname] = getter
-            self._settle_from(time.monotonic())
-        return iname
+        return self.serve(f"{self.name}:{name}" + ("" if edge == "both" else f":{edge}"))
 
     def every_cycle(self, name: str | None = None) -> str:
-        """I/O Intr name pushed after every refresh cycle.
+        """Serve an I/O Intr name pushed after every refresh cycle; returns it.
 
         Without ``name`` the pushed value is the cycle counter; with an IO name it is that
         IO's value, every cycle whether it changed or not.
         """
-        if name is None:
-            iname, getter = f"{self.name}:cycle", (lambda: self._cycle)
-        else:
-            iname, getter = f"{self.name}:cycle:{name}", self._getter(name)
+        return self.serve(f"{self.name}:cycle" + ("" if name is None else f":{name}"))
+
+    def serve(self, iname: str) -> str:
+        """Start pushing I/O Intr name ``iname`` (see the class doc for the forms).
+
+        Raises :class:`IoNotFoundError` naming the IO if the name cannot be served.
+        """
+        prefix = self.name + ":"
+        if not iname.startswith(prefix):
+            raise IoNotFoundError(f"I/O Intr name '{iname}' does not start with '{prefix}'")
+        rest = iname[len(prefix):]
         with self._lock:
-            self._per_cycle[iname] = getter
+            if iname in self._served or iname in self._per_cycle:
+                return iname
+            if rest == "cycle":
+                self._per_cycle[iname] = lambda: self._cycle
+            elif rest.startswith("cycle:"):
+                self._per_cycle[iname] = self._getter(rest[len("cycle:"):])
+            else:
+                io_name, _, edge = rest.partition(":")
+                edge = edge or "both"
+                if edge not in EDGES:
+                    raise IoNotFoundError(
+                        f"I/O Intr name '{iname}': '{edge}' is not an edge (rising, falling)")
+                getter = self._getter(io_name)
+                if corevalues.is_core_name(io_name) or io_name.startswith("modio."):
+                    if edge != "both":
+                        raise ValueError(f"edge '{edge}' is only for bit IOs, not '{io_name}'")
+                    self._specials[iname] = None
+                else:
+                    io = self.io(io_name)
+                    if edge != "both" and values.io_kind(io) != values.BIT:
+                        raise ValueError(f"edge '{edge}' is only for bit IOs, not '{io_name}'")
+                    if io_name not in self._edges:
+                        self._edges[io_name] = {}
+                        io.reg_event(self._make_pusher(io_name), edge=BOTH)
+                    self._edges[io_name][edge] = iname
+                self._served[iname] = getter if edge == "both" else None
+            self._settle_at = [time.monotonic() + d for d in _SETTLE_DELAYS]
         return iname
 
     @property
@@ -203,6 +242,11 @@ class ProcessImage:
         """Every IO name of the configuration plus the available core.* values."""
         return [io.name for io in self.modio.io] + corevalues.available(self.modio.core)
 
+    def served(self) -> list[str]:
+        """The I/O Intr names this owner pushes."""
+        with self._lock:
+            return sorted(list(self._served) + list(self._per_cycle))
+
     # ------------------------------------------------------------------ life cycle
     def close(self, defaults: bool = False) -> None:
         """Stop refreshing; optionally set outputs to their piCtory defaults first."""
@@ -215,7 +259,7 @@ class ProcessImage:
                 modio.setdefaultvalues()
             except Exception:  # noqa: BLE001 - leaving anyway, say why
                 log.exception("could not set piCtory default values on %s", modio.procimg)
-        # exit(full=True) stops the loops and writes the outputs one last time.
+        # exit(full=True) ends the loops and writes the outputs one last time.
         modio.exit(full=True)
         modio.cleanup()
         self._supervisor.join(2)
@@ -231,31 +275,59 @@ class ProcessImage:
                 f"cycletime={self.modio.cycletime}ms fault={self._fault!r}>")
 
     # ------------------------------------------------------------------ internals
-    def _make_pusher(self, iname: str) -> Callable[[str, Any], None]:
+    def _make_pusher(self, io_name: str) -> Callable[[str, Any], None]:
+        edges = self._edges.setdefault(io_name, {})
+
         def on_change(_ioname: str, value: Any) -> None:
             # Runs in RevPiModIO's mainloop thread: an exception would end that loop.
             try:
+                now = time.time()
+                value = values.to_record(value)
                 with self._lock:
-                    if self._fault is None:
-                        pydev.iointr(iname, values.to_record(value), time.time())
+                    if self._fault is not None:
+                        return
+                    if "both" in edges:
+                        pydev.iointr(edges["both"], value, now)
+                    if value and "rising" in edges:
+                        pydev.iointr(edges["rising"], 1, now)
+                    elif not value and "falling" in edges:
+                        pydev.iointr(edges["falling"], 0, now)
             except Exception:  # noqa: BLE001
-                log.exception("push of %s failed", iname)
+                log.exception("push of %s failed", io_name)
         return on_change
 
-    def _settle_from(self, now: float) -> None:
-        self._settle_at = [now + d for d in _SETTLE_DELAYS]
+    def _discover(self) -> None:
+        """After iocInit: serve the names records use, alarm records naming unknown IOs."""
+        self._discovered = True
+        me = {var for var, obj in vars(__import__("__main__")).items() if obj is self}
+        for link in links.pydev_links():
+            iname = links.iointr_name(link.text)
+            try:
+                if iname is not None:
+                    if iname.startswith(self.name + ":"):
+                        self.serve(iname)
+                    continue
+                for var, _method, io_name in links.calls(link.text):
+                    if var in me:
+                        self._getter(io_name)
+            except (IoNotFoundError, ValueError) as exc:
+                message = f"{link.record}: {exc}"
+                log.error("%s", message)
+                print(f"pydevice.revpi: {message}", flush=True)
+                if iname is not None:
+                    self._bad[iname] = str(exc)
+        for iname, message in self._bad.items():
+            pydev.iointr(iname, pydev.Alarm(message, "READ", "INVALID"))
 
     def _push_all(self, now: float) -> None:
-        """Push every watched name's current value (or the fault) to its records."""
+        """Push every served name's current value (or the fault) to its records."""
         with self._lock:
-            names = list(self._watched.items()) + list(self._per_cycle.items())
+            names = list(self._served.items()) + list(self._per_cycle.items())
             for iname, getter in names:
                 try:
                     if self._fault is not None and not iname.endswith(":modio.ioerrors"):
                         pydev.iointr(iname, pydev.Alarm(self._fault), now)
-                    elif iname.endswith((":rising", ":falling")):
-                        continue  # edge names only carry edges, never levels
-                    else:
+                    elif getter is not None:  # edge names carry edges, never levels
                         pydev.iointr(iname, getter(), now)
                 except Exception:  # noqa: BLE001
                     log.exception("push of %s failed", iname)
@@ -271,12 +343,12 @@ class ProcessImage:
             self._fault = fault
             self._push_all(time.time())
 
-    def _per_cycle_pushes(self, now: float) -> None:
+    def _cycle_pushes(self, now: float, errors: int) -> None:
         with self._lock:
             for iname, getter in self._per_cycle.items():
                 pydev.iointr(iname, getter(), now)
             for iname in self._specials:
-                value = self._watched[iname]()
+                value = errors if iname.endswith(":modio.ioerrors") else self._served[iname]()
                 if value != self._specials[iname]:
                     self._specials[iname] = value
                     pydev.iointr(iname, value, now)
@@ -290,6 +362,7 @@ class ProcessImage:
         last_errors = modio.ioerrors
         last_good = time.monotonic()
         wait = max(3 * modio.cycletime / 1000, 0.05)
+        in_ioc = bool(getattr(pydev, "in_ioc", False))
         while not self._stop.is_set():
             refreshed = writer.newdata.wait(wait)
             if self._stop.is_set():
@@ -306,8 +379,7 @@ class ProcessImage:
                 fault = (f"process image {modio.procimg}: refresh stopped after {errors} "
                          f"I/O errors (maxioerrors={modio.maxioerrors})")
             elif errors > last_errors:
-                fault = (f"I/O error on process image {modio.procimg} "
-                         f"({errors} errors counted)")
+                fault = f"I/O error on process image {modio.procimg} ({errors} errors counted)"
             elif refreshed:
                 fault = None
             elif now - last_good > self._stall_s:
@@ -316,23 +388,26 @@ class ProcessImage:
             else:
                 fault = self._fault
             last_errors = errors
-            self._set_fault(fault)
-            if f"{self.name}:modio.ioerrors" in self._specials:
-                self._push_ioerrors(errors)
-            if refreshed and self._fault is None:
-                try:
-                    self._per_cycle_pushes(time.time())
-                except Exception:  # noqa: BLE001
-                    log.exception("per-cycle push failed")
-            if self._settle_at and now >= self._settle_at[0]:
-                self._settle_at.pop(0)
-                self._push_all(time.time())
+            try:
+                self._set_fault(fault)
+                if in_ioc and not self._discovered and links.ioc_running():
+                    self._discover()
+                    self._settle_at = [now + d for d in (0.0,) + _SETTLE_DELAYS]
+                if self._fault is None and refreshed:
+                    self._cycle_pushes(time.time(), errors)
+                elif self._fault is not None:
+                    self._push_ioerrors(errors)
+                if self._settle_at and now >= self._settle_at[0]:
+                    self._settle_at.pop(0)
+                    self._push_all(time.time())
+            except Exception:  # noqa: BLE001 - the supervisor must survive
+                log.exception("revpi supervisor")
             if not writer.is_alive():
                 self._stop.wait(wait)
 
     def _push_ioerrors(self, errors: int) -> None:
         iname = f"{self.name}:modio.ioerrors"
         with self._lock:
-            if self._specials.get(iname) != errors:
+            if iname in self._specials and self._specials[iname] != errors:
                 self._specials[iname] = errors
                 pydev.iointr(iname, errors, time.time())
