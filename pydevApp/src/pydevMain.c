@@ -1,5 +1,6 @@
 /* pydevMain.c - pydevIoc: an IOC shell with pydev support; runs the st.cmd given. */
 #include <stddef.h>
+#include <stdio.h>
 
 #include <epicsExit.h>
 #include <epicsThread.h>
@@ -12,6 +13,8 @@ void pydevRegisterAllCommand(void);
 
 int main(int argc, char *argv[])
 {
+    /* a console read by people and by programs through pipes: line by line */
+    setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
 #ifdef PYDEV_REGISTER_ALL
     iocshRegisterCommon();  /* the EPICS build's generated registration code does this */
     pydevRegisterAllCommand();

@@ -838,6 +838,7 @@ static void initOnce(void *unused)
         PyConfig_InitPythonConfig(&config);
         config.install_signal_handlers = 0;  /* ^C belongs to the IOC shell */
         config.parse_argv = 0;
+        config.buffered_stdio = 0;  /* print() interleaves with the IOC console */
         chooseInterpreter(&config);
         status = Py_InitializeFromConfig(&config);
         PyConfig_Clear(&config);

@@ -81,6 +81,8 @@ static struct {
 
 static pydevRecord *allRecords;
 
+static char *valueBuffer(const pydevRecord *rec);
+
 const char *pydevRecordName(const pydevRecord *rec) { return rec->prec->name; }
 int pydevIsOutput(const pydevRecord *rec) { return rec->type->isOutput; }
 
@@ -145,8 +147,7 @@ void pydevApplyResult(pydevRecord *rec, const pydevResult *res)
 {
     dbCommon *prec = rec->prec;
     const pydevTarget *t = &rec->target;
-    void *field = rec->type->bufferOffset ? *(void **)((char *)prec + rec->type->bufferOffset)
-                                          : rec->val.pfield;
+    void *field = valueBuffer(rec);
 
     if (res->kind == PYDEV_RESULT_ALARM) {
         recGblSetSevrMsg(prec, res->stat, res->sevr, "%s", res->msg);
@@ -212,8 +213,24 @@ static void setupTarget(pydevRecord *rec)
     t->isBits = type->isBits;
     if (t->shape == PYDEV_STRING)
         t->capacity = rec->val.field_size;
-    else if (t->shape == PYDEV_LSTRING || t->shape == PYDEV_ARRAY)
+    else if (t->shape == PYDEV_ARRAY)
         t->capacity = rec->val.no_elements;
+    else if (t->shape == PYDEV_LSTRING) {
+        /* VAL's dbAddr is one DBF_STRING; the buffer is SIZV bytes */
+        long sizv = 0, n = 1;
+        DBADDR addr;
+        char pv[PVNAME_STRINGSZ + 8];
+        epicsSnprintf(pv, sizeof(pv), "%s.SIZV", rec->prec->name);
+        if (dbNameToAddr(pv, &addr) == 0)
+            dbGet(&addr, DBR_LONG, &sizv, NULL, &n, NULL);
+        t->capacity = sizv > 0 ? (epicsUInt32)sizv : 1;
+    }
+}
+
+static char *valueBuffer(const pydevRecord *rec)
+{
+    return rec->type->bufferOffset ? *(char **)((char *)rec->prec + rec->type->bufferOffset)
+                                   : rec->val.pfield;
 }
 
 static int setupMacros(pydevRecord *rec, char *err, size_t errlen)
@@ -229,11 +246,12 @@ static int setupMacros(pydevRecord *rec, char *err, size_t errlen)
             return -1;
         }
         m->dbrType = m->addr.field_type <= DBF_ENUM ? m->addr.field_type : DBR_STRING;
-        m->asString = m->addr.field_type == DBF_CHAR && rec->target.shape == PYDEV_LSTRING;
+        m->asString = isVal && rec->target.shape == PYDEV_LSTRING;  /* copied from the buffer */
         m->asArray = !m->asString &&
                      (m->addr.no_elements > 1 || (isVal && rec->target.shape == PYDEV_ARRAY));
-        m->capacity = m->addr.no_elements;
-        m->buf = calloc(m->capacity ? m->capacity : 1, dbValueSize(m->dbrType) + 1);
+        m->capacity = m->asString ? (long)rec->target.capacity : m->addr.no_elements;
+        m->buf = calloc(m->capacity ? m->capacity : 1,
+                        m->asString ? 1 : dbValueSize(m->dbrType) + 1);
         if (!m->buf) {
             epicsSnprintf(err, errlen, "out of memory");
             return -1;
@@ -330,6 +348,13 @@ static void snapshotMacros(pydevRecord *rec)
     for (i = 0; i < rec->nmacros; i++) {
         pydevMacro *m = &rec->macros[i];
         long n = m->capacity;
+        if (m->asString) {
+            const char *text = valueBuffer(rec);
+            m->count = text ? (long)strnlen(text, m->capacity - 1) : 0;
+            memcpy(m->buf, text ? text : "", m->count);
+            ((char *)m->buf)[m->count] = '\0';
+            continue;
+        }
         if (dbGet(&m->addr, m->dbrType, m->buf, NULL, &n, NULL))
             n = 0;
         m->count = n;
