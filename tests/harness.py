@@ -207,6 +207,8 @@ class Ioc:
 
     # -- Channel Access ----------------------------------------------------------------------
     def caget(self, pv: str, timeout: float = 5.0, **kw: Any) -> Any:
+        """Read over CA; by default the value now (``use_monitor=False``)."""
+        kw.setdefault("use_monitor", False)
         value = epics.caget(pv, timeout=timeout, **kw)
         if value is None:
             raise IocError(f"caget {pv} failed")

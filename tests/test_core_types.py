@@ -43,6 +43,7 @@ def read(ioc, record, value, **kw):
     """Set the source value in Python, process the record, read it back over CA."""
     ioc.cmd(f'pydev("src[{record!r}] = {value}")')
     ioc.caput(P + record + ".PROC", 1, wait=True)
+    kw.setdefault("use_monitor", False)  # the value now, not the last monitor update seen
     return ioc.caget(P + record, **kw)
 
 
@@ -63,7 +64,7 @@ def read(ioc, record, value, **kw):
     ("int64in", "numpy.int64(-5)", -5),
 ])
 def test_scalar_inputs(ioc, record, code, expected):
-    kw = {"use_monitor": False}
+    kw = {}
     if record == "int64in":
         # CA has no 64-bit type: check the exact value inside the IOC
         read(ioc, record, code)

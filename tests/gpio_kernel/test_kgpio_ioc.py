@@ -1,0 +1,117 @@
+"""A real pydevIoc in the guest: records on gpio-sim lines, checked over Channel Access."""
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+harness = pytest.importorskip("harness")
+if not harness.IOC_BIN.exists():
+    pytest.skip(f"{harness.IOC_BIN} not built (run make)", allow_module_level=True)
+
+import epics  # noqa: E402  (configured by the harness)
+
+from harness import Ioc, poll  # noqa: E402
+from pydevice.gpio import Device  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+P = "KG:"
+
+
+def gen_db(sim, path: pathlib.Path) -> str:
+    """Run the database generator the way a user does."""
+    out = subprocess.run(
+        [sys.executable, "-m", "pydevice.gpio", "db", "--chip", sim.name,
+         "--lines", "GPIO17,GPIO27,GPIO22", "--outputs", "GPIO27", "--prefix", P,
+         "-o", str(path)],
+        cwd=str(REPO / "python"), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return path.read_text()
+
+
+EXTRA = """
+record(bi, "KG:Bad") {
+    field(DTYP, "pydev")
+    field(INP, "@gpio.chip('%(chip)s').get('NOPE')")
+}
+record(bi, "KG:NoChip") {
+    field(DTYP, "pydev")
+    field(INP, "@gpio.chip('gpiochip99').get(0)")
+}
+record(bi, "KG:GPIO4") {
+    field(DTYP, "pydev")
+    field(INP, "@gpio.chip('%(chip)s').get('GPIO4')")
+}
+"""
+
+
+def stamp(pv: str) -> float:
+    p = epics.PV(pv, form="time", auto_monitor=False)
+    md = p.get_with_metadata(use_monitor=False, timeout=5)
+    p.disconnect()
+    assert md is not None, pv
+    return md["timestamp"]
+
+
+def test_ioc_follows_and_drives_gpio_lines(sim):
+    sim.pull(0, 0)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = pathlib.Path(tmp) / "gpio.db"
+        text = gen_db(sim, db)
+        assert 'record(bo, "KG:GPIO27")' in text and 'record(bi, "KG:GPIO17")' in text
+        with Device(sim.name) as dev, dev.request(2, consumer="other-app"):
+            # GPIO22 is busy for the whole IOC run: only its records may fail
+            with Ioc(EXTRA % {"chip": sim.name}, db_files=[(db, "")],
+                     pre_init=['pydev("from pydevice import gpio")']) as ioc:
+                # initial state arrives through the Sync record once the IOC runs
+                assert poll(lambda: ioc.caget(P + "GPIO17.UDF") == 0, 10), ioc.output
+                assert ioc.caget(P + "GPIO17") == 0
+
+                # bi follows the simulated input, TIME = the kernel's edge timestamp
+                t0 = time.time()
+                sim.pull(0, 1)
+                assert poll(lambda: ioc.caget(P + "GPIO17") == 1, 10), ioc.output
+                ts = stamp(P + "GPIO17")
+                assert t0 - 0.5 < ts < time.time() + 0.5
+                assert poll(lambda: ioc.caget(P + "GPIO17:Count") == 1, 5)
+                sim.pull(0, 0)
+                assert poll(lambda: ioc.caget(P + "GPIO17") == 0, 10)
+                for i in range(10):
+                    sim.pull(0, (i + 1) % 2)
+                    time.sleep(0.01)
+                assert poll(lambda: ioc.caget(P + "GPIO17:Count") == 6, 10), \
+                    ioc.caget(P + "GPIO17:Count")
+                assert ioc.caget(P + "GPIO17:Lost") == 0
+
+                # bo drives the simulated line (PINI drove it to 0 at start)
+                assert sim.level(1) == 0
+                ioc.caput(P + "GPIO27", 1, wait=True)
+                assert sim.wait_level(1, 1) == 1
+                ioc.caput(P + "GPIO27", 0, wait=True)
+                assert sim.wait_level(1, 0) == 0
+
+                # a periodic-free input record reads its line when processed
+                sim.pull(3, 1)
+                ioc.caput(P + "GPIO4.PROC", 1, wait=True)
+                assert ioc.caget(P + "GPIO4") == 1
+
+                # errors: clear, and only the affected records
+                for pv in ("Bad", "NoChip"):
+                    ioc.caput(P + pv + ".PROC", 1, wait=True)
+                stat, sevr, amsg = ioc.alarm(P + "Bad")
+                assert sevr == "INVALID" and "no line named 'NOPE'" in amsg, amsg
+                stat, sevr, amsg = ioc.alarm(P + "NoChip")
+                assert sevr == "INVALID" and "gpiochip99" in amsg, amsg
+                assert poll(lambda: ioc.alarm(P + "GPIO22")[1] == "INVALID", 10)
+                amsg = ioc.alarm(P + "GPIO22")[2]
+                assert "line 2 (GPIO22) is in use by" in amsg, amsg
+                assert ioc.alarm(P + "GPIO22:Count")[1] == "INVALID"
+                assert ioc.alarm(P + "GPIO17")[1] == "NO_ALARM"
+                assert "other-app" in ioc.output  # the full message is on the console
+            # IOC exit: every line released, the output at its defined (safe) state
+            info = dev.get_info().lines
+            assert not info[0].used and not info[1].used
