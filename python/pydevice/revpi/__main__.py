@@ -3,6 +3,7 @@
 - ``db CONFIG.rsc --prefix P: [-o out.db]``: EPICS database for the configuration's IOs
 - ``image FILE``: create a zero-filled 4096-byte file-backed process image
 - ``config {demo,bench} FILE``: write a sample piCtory configuration
+- ``simulate PROCIMG CONFIG``: drive the inputs of a file-backed image (field simulator)
 """
 from __future__ import annotations
 
@@ -41,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     cfg.add_argument("path")
     cfg.add_argument("--bits", type=int, default=1000, help="bench: number of bit inputs")
 
+    sim = sub.add_parser("simulate", help="drive a file-backed image's inputs (demo field)")
+    sim.add_argument("procimg")
+    sim.add_argument("configrsc")
+    sim.add_argument("--replace-io-file")
+    sim.add_argument("--period", type=float, default=0.5)
+
     args = parser.parse_args(argv)
     if args.command == "db":
         opts = dbgen.Options(prefix=args.prefix, var=args.var, name=args.name, all_ios=args.all,
@@ -58,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(text)
         for note in opts.skipped:
             print(f"skipped {note}", file=sys.stderr)
+    elif args.command == "simulate":
+        from .simulate import FieldSimulator
+        try:
+            FieldSimulator(args.procimg, args.configrsc, args.replace_io_file, args.period).run()
+        except KeyboardInterrupt:
+            pass
     elif args.command == "image":
         create_image(args.path, args.size)
     else:
