@@ -5,15 +5,24 @@ and, where there is one, the line -- a record whose link raises one shows it in 
 """
 from __future__ import annotations
 
+from pydevice.standin import Alarm
+
 __all__ = ["GpioError", "ChipNotFoundError", "LineNotFoundError", "LineBusyError"]
 
 
-class GpioError(OSError):
-    """Base class of the errors raised by :mod:`pydevice.gpio`."""
+class GpioError(OSError, Alarm):
+    """Base class of the errors raised by :mod:`pydevice.gpio`.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    It is also a ``pydev.Alarm``: raised in a record's link it puts the record into alarm
+    (``stat``, default READ; INVALID) with the message itself as AMSG -- no type-name prefix
+    eating into AMSG's 40 characters.
+    """
+
+    def __init__(self, message: str, stat: str = "READ", sevr: str = "INVALID") -> None:
+        OSError.__init__(self, message)
         self.message = message
+        self.stat = stat
+        self.sevr = sevr
 
     def __str__(self) -> str:
         return self.message

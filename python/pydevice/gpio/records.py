@@ -91,6 +91,7 @@ class Lines:
         self._thread: Optional[threading.Thread] = None
         self._stop = threading.Event()
         self._closed = False
+        self._logged: dict = {}
 
     # -- chip and lines ---------------------------------------------------------------------
     def device(self) -> Device:
@@ -128,7 +129,10 @@ class Lines:
     def get(self, line: LineId, **config: Any) -> int:
         """Logical value of ``line`` (requested as input on first use with ``config``:
         ``bias``, ``active_low``, ``debounce``...); an output reads back what it drives."""
-        ln = self._line(line, LineConfig(direction="input", **config), "input")
+        try:
+            ln = self._line(line, LineConfig(direction="input", **config), "input")
+        except GpioError as e:
+            raise self._failed(line, e, "READ") from None
         with ln.lock:
             return ln.request.get_value(ln.request.offsets[0])
 
@@ -136,14 +140,26 @@ class Lines:
         """Drive ``line`` to ``value`` (requested as output on first use, starting at
         ``value`` so there is no glitch; ``config``: ``drive``, ``active_low``, ``bias``)."""
         v = 1 if value else 0
-        with self._lock:
-            known = self._lines.get(line)
-            if known is not None and known.config.direction != "output":
-                raise GpioError(f"{self.device().describe(self.device().offset(line))} "
-                                "is an input here; cannot drive it")
-            ln = self._line(line, LineConfig(direction="output", value=v, **config), "output")
+        try:
+            with self._lock:
+                known = self._lines.get(line)
+                if known is not None and known.config.direction != "output":
+                    raise GpioError(f"{self.device().describe(self.device().offset(line))} "
+                                    "is an input here; cannot drive it")
+                ln = self._line(line, LineConfig(direction="output", value=v, **config), "output")
+        except GpioError as e:
+            raise self._failed(line, e, "WRITE") from None
         with ln.lock:
             ln.request.set_value(ln.request.offsets[0], v)
+
+    def _failed(self, line: LineId, err: GpioError, stat: str) -> GpioError:
+        """Log a line's error once (until it changes) and set the alarm status to raise."""
+        err.stat = stat
+        msg = str(err)
+        if self._logged.get(line) != msg:
+            self._logged[line] = msg
+            log.error("%s", msg)
+        return err
 
     def output(self, line: LineId, initial: int = 0, safe: Optional[int] = 0, **config: Any) -> None:
         """Request ``line`` as an output now, at ``initial``; at IOC exit it is set to
@@ -176,7 +192,10 @@ class Lines:
             ln.watched = True
             ln.counter = EdgeCounter(count, edge)
             if ln.request is None:
-                self._line(line, cfg, "watch")
+                try:
+                    self._line(line, cfg, "watch")
+                except GpioError as e:
+                    raise self._failed(line, e, "READ") from None
                 self._add_reader(ln)
 
     def counts(self, line: LineId) -> EdgeCounter:
