@@ -73,6 +73,10 @@ os.environ.update(EPICS_ENV)
 import epics  # noqa: E402  (after the environment is set)
 
 _READY = "PYDEV-HARNESS-READY"
+STAT_NAMES = ["NO_ALARM", "READ", "WRITE", "HIHI", "HIGH", "LOLO", "LOW", "STATE", "COS", "COMM",
+              "TIMEOUT", "HWLIMIT", "CALC", "SCAN", "LINK", "SOFT", "BAD_SUB", "UDF", "DISABLE",
+              "SIMM", "READ_ACCESS", "WRITE_ACCESS"]
+SEVR_NAMES = ["NO_ALARM", "MINOR", "MAJOR", "INVALID"]
 
 
 class IocError(RuntimeError):
@@ -220,8 +224,9 @@ class Ioc:
 
     def alarm(self, pv: str) -> tuple[str, str, str]:
         """(STAT, SEVR, AMSG) as strings, read over CA."""
-        return (self.caget(pv + ".STAT", as_string=True), self.caget(pv + ".SEVR", as_string=True),
-                self.caget(pv + ".AMSG", as_string=True))
+        stat = self.caget(pv + ".STAT")
+        sevr = self.caget(pv + ".SEVR")
+        return STAT_NAMES[stat], SEVR_NAMES[sevr], self.caget(pv + ".AMSG", as_string=True)
 
 
 def poll(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:

@@ -1,0 +1,285 @@
+"""pydevice.revpi end to end: a real pydevIoc, Channel Access, revpimodio2 on both sides.
+
+The IOC owns a file-backed process image; a second process (tests/revpi/stimulus.py,
+RevPiModIO in simulator mode) writes inputs as the field would, and an independent
+RevPiModIO reads back what the IOC's outputs did to the image.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+harness = pytest.importorskip("harness")
+from harness import IOC_BIN, Ioc, poll  # noqa: E402
+
+import epics  # noqa: E402  (after harness set the CA environment)
+import revpimodio2  # noqa: E402
+
+if not IOC_BIN.exists():
+    pytest.skip(f"{IOC_BIN} not built (run make)", allow_module_level=True)
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+FIXTURES = HERE / "fixtures"
+CYCLE_MS = 100
+P = "RPiT:"
+EXTRA_DB = """
+record(longin, "$(P)Cycle") {
+    field(DTYP, "pydev") field(SCAN, "I/O Intr") field(MDEL, "-1")
+    field(INP, "@pydev.iointr('revpi:cycle')")
+}
+record(bi, "$(P)I_6:Rising") {
+    field(DTYP, "pydev") field(SCAN, "I/O Intr")
+    field(INP, "@pydev.iointr('revpi:I_6:rising')")
+}
+record(longin, "$(P)Bogus") {
+    field(DTYP, "pydev") field(SCAN, "I/O Intr")
+    field(INP, "@pydev.iointr('revpi:NoSuchInput')")
+}
+record(longin, "$(P)BogusPolled") {
+    field(DTYP, "pydev") field(PINI, "YES")
+    field(INP, "@rpi.read('NoSuchInput')")
+}
+record(longin, "$(P)InputValue_2:Polled") {
+    field(DTYP, "pydev")
+    field(INP, "@rpi.read('InputValue_2')")
+}
+"""
+
+
+def generate_db(tmp: Path) -> Path:
+    out = tmp / "revpi.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
+    subprocess.run([sys.executable, "-m", "pydevice.revpi", "db", str(tmp / "config.rsc"),
+                    "--replace-io-file", str(tmp / "replace_io.conf"), "-o", str(out)],
+                   check=True, env=env, timeout=60)
+    return out
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("revpi-ioc")
+    for name in ("config.rsc", "replace_io.conf"):
+        shutil.copy(FIXTURES / name, tmp / name)
+    (tmp / "procimg.bin").write_bytes(bytes(4096))
+    (tmp / "extra.db").write_text(EXTRA_DB)
+    db = generate_db(tmp)
+    files = {"procimg": str(tmp / "procimg.bin"), "configrsc": str(tmp / "config.rsc"),
+             "replace": str(tmp / "replace_io.conf"), "db": db, "dir": tmp}
+    pre = [
+        'pydev("import signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN)")',
+        'pydev("from pydevice import revpi")',
+        f'pydev("rpi = revpi.open(procimg=\'{files["procimg"]}\', configrsc=\'{files["configrsc"]}\', '
+        f'replace_io_file=\'{files["replace"]}\', cycletime={CYCLE_MS})")',
+    ]
+    with Ioc(pre_init=pre, db_files=[(db, f"P={P}"), (tmp / "extra.db", f"P={P}")],
+             cwd=tmp) as ioc:
+        files["ioc"] = ioc
+        yield files
+
+
+def stimulate(files, **values) -> float:
+    """Write inputs from another process; returns the POSIX time of the write."""
+    args = [f"{k}={v!r}" for k, v in values.items()]
+    out = subprocess.run([sys.executable, str(HERE / "stimulus.py"), files["procimg"],
+                          files["configrsc"], files["replace"], *args],
+                         check=True, capture_output=True, text=True, timeout=60)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def readback(files) -> revpimodio2.RevPiModIO:
+    modio = revpimodio2.RevPiModIO(procimg=files["procimg"], configrsc=files["configrsc"],
+                                   replace_io_file=files["replace"], monitoring=True,
+                                   debug=False)
+    return modio
+
+
+def db_inputs(text: str) -> dict[str, tuple[str, str]]:
+    """record name -> (record type, IO name) for the generated I/O Intr input records."""
+    found = {}
+    for m in re.finditer(r'record\((\w+), "([^"]+)"\) \{(.*?)\n\}', text, re.S):
+        io = re.search(r"pydev\.iointr\('revpi:([^']+)'\)", m.group(3))
+        if io:
+            found[m.group(2).replace("$(P)", P)] = (m.group(1), io.group(1))
+    return found
+
+
+# ------------------------------------------------------------------------------ tests
+def test_generated_database_loads_cleanly(setup):
+    ioc, text = setup["ioc"], setup["db"].read_text()
+    records = re.findall(r'^record\(\w+, "([^"]+)"\)', text, re.M)
+    listed = ioc.cmd("dbl").split()
+    for name in records:
+        assert name.replace("$(P)", P) in listed
+    start = ioc.output.index("iocInit")
+    before_init = ioc.output[:start]
+    assert "Error" not in before_init and "error" not in before_init.lower().replace(
+        "ioerrors", ""), before_init
+    assert "disabled" not in ioc.output.lower()
+
+
+def test_caput_outputs_reach_the_image(setup):
+    ioc = setup["ioc"]
+    ioc.caput(P + "O_2", 1)
+    ioc.caput(P + "OutputValue_1", -1234)
+    ioc.caput(P + "Setpoint", 2.5)
+    ioc.caput(P + "Trim", -300)
+    ioc.caput(P + "Recipe", "MIX-7")
+    ioc.caput(P + "Core:LED:A1", 1)
+    modio = readback(setup)
+
+    def landed():
+        modio.readprocimg()
+        io = modio.io
+        return (io.O_2.value is True and io.O_1.value is False
+                and io.OutputValue_1.value == -1234 and io.Setpoint.value == 2.5
+                and io.Trim.value == -300 and io.Recipe.value == b"MIX-7\0\0\0"
+                and modio.core.A1 == 1)
+    assert poll(landed, timeout=5), "outputs did not reach the process image"
+    with open(setup["procimg"], "rb") as fh:
+        fh.seek(modio.io.O_2.address)
+        assert fh.read(1)[0] & 0b10
+    modio.cleanup()
+    ioc.caput(P + "O_2", 0)
+    assert ioc.alarm(P + "O_2")[:2] == ("NO_ALARM", "NO_ALARM")
+
+
+def test_output_range_is_enforced(setup):
+    ioc = setup["ioc"]
+    assert ioc.caget(P + "OutputValue_2.DRVH") == 32767
+    assert ioc.caget(P + "OutputValue_2.DRVL") == -32768
+
+
+def test_io_intr_monitor_updates_within_two_cycles(setup):
+    ioc = setup["ioc"]
+    stimulate(setup, I_5=0)
+    assert poll(lambda: ioc.caget(P + "I_5") == 0, timeout=5)
+    seen: list[tuple[float, int]] = []
+    event = threading.Event()
+
+    def on_update(value=None, **_):
+        seen.append((time.time(), value))
+        if value == 1:
+            event.set()
+    pv = epics.PV(P + "I_5", callback=on_update, auto_monitor=True)
+    assert pv.wait_for_connection(5)
+    time.sleep(0.3)
+    written = stimulate(setup, I_5=1)
+    assert event.wait(5), f"no monitor update for I_5: {seen}"
+    latency = next(t for t, v in seen if v == 1) - written
+    pv.clear_callbacks()
+    pv.disconnect()
+    assert latency < 2 * CYCLE_MS / 1000, f"monitor came {latency * 1000:.0f} ms after the write"
+
+
+def test_edges_and_every_cycle(setup):
+    ioc = setup["ioc"]
+    stimulate(setup, I_6=0)
+    first = ioc.caget(P + "Cycle")
+    time.sleep(1.0)
+    cycles = ioc.caget(P + "Cycle") - first
+    assert 0.5 * 1000 / CYCLE_MS <= cycles <= 1.5 * 1000 / CYCLE_MS + 2
+    assert ioc.caget(P + "I_6:Rising.UDF") == 1  # no rising edge yet
+    stimulate(setup, I_6=1)
+    assert poll(lambda: ioc.caget(P + "I_6:Rising") == 1, timeout=5)
+
+
+def test_every_input_record_reads_what_revpimodio2_reads(setup):
+    ioc = setup["ioc"]
+    stim = dict(I_1=1, I_4=1, I_16=1, Status=0x8002, Counter_3=3_000_000_000,
+                InputValue_1=-12000, InputValue_4=7, RTDValue_2=2345, Flow=3.25,
+                Offset=-2, PumpRunning=1, DoorOpen=0, BatchId="LOT42", Input_17=99,
+                Input_32=255, Core_Temperature=52, Core_Frequency=150, RevPiStatus=0b1000001)
+    stimulate(setup, **stim)
+    modio = readback(setup)
+    inputs = db_inputs(setup["db"].read_text())
+    assert len(inputs) > 40
+
+    def expected(io_name):
+        modio.readprocimg()
+        if io_name.startswith("core."):
+            value = getattr(modio.core, io_name[5:])
+            return value.value if hasattr(value, "value") else value
+        if io_name == "modio.ioerrors":
+            return None
+        value = getattr(modio.io, io_name).value
+        return value.rstrip(b"\0").decode() if isinstance(value, bytes) else value
+
+    def all_match():
+        bad = []
+        for pv, (rtype, io_name) in inputs.items():
+            want = expected(io_name)
+            if want is None:
+                continue
+            got = ioc.caget(pv)
+            same = math.isclose(got, want, rel_tol=1e-6) if isinstance(want, float) else got == want
+            if not same:
+                bad.append((pv, rtype, got, want))
+        return bad
+    mismatches = all_match()
+    if mismatches:  # the I/O Intr updates may still be on their way
+        time.sleep(1)
+        mismatches = all_match()
+    assert not mismatches
+    assert ioc.caget(P + "Flow") == pytest.approx(3.25)
+    assert ioc.caget(P + "Counter_3") == 3_000_000_000
+    assert ioc.caget(P + "Core:Frequency") == 1500
+    assert ioc.caget(P + "Core:Status") == 0b1000001 and ioc.caget(P + "Core:X2In") == 1
+    modio.cleanup()
+
+
+def test_unknown_io_names_alarm_their_records(setup):
+    ioc = setup["ioc"]
+    stat, sevr, amsg = ioc.alarm(P + "Bogus")
+    assert sevr == "INVALID" and "NoSuchInput" in amsg, (stat, sevr, amsg)
+    stat, sevr, amsg = ioc.alarm(P + "BogusPolled")
+    assert sevr == "INVALID" and "no IO named 'NoSuchInput'" in amsg, (stat, sevr, amsg)
+    assert "P:Bogus: no IO named 'NoSuchInput'" in ioc.output.replace(P, "P:")
+
+
+def test_io_errors_alarm_records_and_recover(setup):
+    ioc = setup["ioc"]
+    pid = ioc.proc.pid
+    assert ioc.caget(P + "IoErrors") == 0
+    limits = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, limits[1]))  # writes now fail: EFBIG
+    try:
+        assert poll(lambda: ioc.alarm(P + "I_1")[1] == "INVALID", timeout=5)
+        stat, sevr, amsg = ioc.alarm(P + "I_1")
+        assert (stat, sevr) == ("COMM", "INVALID") and "I/O error on process image" in amsg
+        assert ioc.alarm(P + "Core:Temperature")[:2] == ("COMM", "INVALID")
+        assert poll(lambda: ioc.caget(P + "IoErrors") > 2, timeout=5)
+        ioc.caput(P + "InputValue_2:Polled.PROC", 1)
+        assert ioc.alarm(P + "InputValue_2:Polled")[:2] == ("COMM", "INVALID")
+        ioc.caput(P + "O_3", 1, wait=True)
+        assert ioc.alarm(P + "O_3")[:2] == ("COMM", "INVALID")
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, limits)
+    assert poll(lambda: ioc.alarm(P + "I_1")[1] == "NO_ALARM", timeout=5), ioc.alarm(P + "I_1")
+    assert ioc.alarm(P + "Core:Temperature")[1] == "NO_ALARM"
+    modio = readback(setup)
+    assert poll(lambda: modio.readprocimg() and modio.io.O_3.value is True, timeout=5)
+    modio.cleanup()
+    ioc.caput(P + "ResetIoErrors", 1)
+    assert poll(lambda: ioc.caget(P + "IoErrors") == 0, timeout=5)
+
+
+def test_missing_process_image_fails_at_st_cmd_naming_the_path(tmp_path):
+    missing = tmp_path / "nope" / "procimg.bin"
+    pre = ['pydev("from pydevice import revpi")',
+           f'pydev("rpi = revpi.open(procimg=\'{missing}\', configrsc=\'{FIXTURES / "config.rsc"}\')")',
+           f'pydev("rpi2 = revpi.open(configrsc=\'{tmp_path / "none.rsc"}\', procimg=\'{FIXTURES / "config.rsc"}\')")']
+    with Ioc(pre_init=pre) as ioc:
+        out = ioc.output
+    assert f"process image {missing} does not exist" in out
+    assert f"piCtory configuration {tmp_path / 'none.rsc'} does not exist" in out
