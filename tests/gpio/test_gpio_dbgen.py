@@ -1,0 +1,77 @@
+"""Database generation from line info (no hardware), checked with the core's link compiler."""
+import re
+
+import pytest
+
+from pydevice.gpio import LineInfo, iointr_name
+from pydevice.gpio.dbgen import generate_db
+from pydevice.snippet import compile_link
+
+
+def info(off, name, direction="input", used=False):
+    return LineInfo(off, name, used, "x" if used else "", direction, False, "unknown",
+                    "push-pull", "none", "monotonic", 0.0)
+
+
+INFOS = [info(0, "ID_SDA", used=True), info(1, "GPIO17"), info(2, "GPIO27", "output"),
+         info(3, ""), info(4, "dup"), info(5, "dup"), info(6, "odd name/1")]
+
+
+def records(text):
+    """{name: (type, {field: value})}"""
+    out = {}
+    for m in re.finditer(r'record\((\w+), "([^"]+)"\) \{(.*?)\n\}', text, re.S):
+        fields = dict(re.findall(r'field\((\w+), "((?:[^"\\]|\\.)*)"\)', m.group(3)))
+        out[m.group(2)] = (m.group(1), fields)
+    return out
+
+
+def test_inputs_outputs_by_direction_and_override():
+    recs = records(generate_db("gpiochip0", INFOS, prefix="P:", lines=["GPIO17", "GPIO27"]))
+    assert recs["P:GPIO17"][0] == "bi" and recs["P:GPIO27"][0] == "bo"
+    assert set(recs) == {"P:GPIO17", "P:GPIO17:Watch", "P:GPIO17:Count", "P:GPIO17:Lost",
+                         "P:GPIO27", "P:gpiochip0:Sync"}
+    bi = recs["P:GPIO17"][1]
+    assert (bi["SCAN"], bi["TSE"]) == ("I/O Intr", "-2")
+    assert bi["INP"] == "@pydev.iointr('gpio:gpiochip0:GPIO17')"
+    assert recs["P:GPIO17:Count"][0] == "int64in"
+    assert recs["P:GPIO17:Watch"][1]["OUT"] == "@gpio.chip('gpiochip0').watch('GPIO17')"
+    assert recs["P:GPIO27"][1]["OUT"] == "@gpio.chip('gpiochip0').set('GPIO27', VAL)"
+    assert recs["P:GPIO27"][1]["PINI"] == "YES"
+    recs = records(generate_db("gpiochip0", INFOS, prefix="P:", lines=["GPIO17", "GPIO27"],
+                               outputs=["GPIO17"], inputs=["GPIO27"]))
+    assert recs["P:GPIO17"][0] == "bo" and recs["P:GPIO27"][0] == "bi"
+
+
+def test_default_lines_unnamed_duplicates_and_options():
+    text = generate_db("gpiochip1", INFOS, bias="pull-up", debounce=0.01, count="both")
+    recs = records(text)
+    assert "$(P)ID_SDA" not in recs  # used by a driver: not chosen by default
+    assert "$(P)L3" in recs  # unnamed line: by offset
+    assert recs["$(P)L3:Watch"][1]["OUT"] == \
+        "@gpio.chip('gpiochip1').watch(3, count='both', bias='pull-up', debounce=0.01)"
+    assert recs["$(P)dup:Watch"][1]["OUT"].startswith("@gpio.chip('gpiochip1').watch(4,")
+    assert "$(P)odd_name_1" in recs
+    for name, (rtype, fields) in recs.items():
+        assert len(fields.get("DESC", "")) <= 40, name
+
+
+def test_bad_line_is_an_error():
+    with pytest.raises(ValueError, match="no line named 'GPIO99'"):
+        generate_db("gpiochip0", INFOS, lines=["GPIO99"])
+    with pytest.raises(ValueError, match="no line 42"):
+        generate_db("gpiochip0", INFOS, lines=[42])
+
+
+def test_links_compile_and_io_intr_names_match_runtime():
+    text = generate_db("gpiochip0", INFOS, prefix="P:")
+    for name, (rtype, fields) in records(text).items():
+        link = (fields.get("INP") or fields["OUT"])[1:]
+        compiled = compile_link(link, name, ["VAL", "NAME"], {})
+        if fields.get("SCAN") == "I/O Intr":
+            assert compiled.iointr is not None, name  # the core registers it for I/O Intr
+            what = name.rsplit(":", 1)[1].lower() if name.count(":") > 1 else ""
+            base = name.split(":")[1]
+            assert compiled.iointr == iointr_name("gpiochip0", base, what)
+        else:
+            assert compiled.iointr is None
