@@ -1,4 +1,5 @@
 """Database generation from line info (no hardware), checked with the core's link compiler."""
+import ast
 import re
 
 import pytest
@@ -50,7 +51,8 @@ def test_default_lines_unnamed_duplicates_and_options():
     assert "$(P)L3" in recs  # unnamed line: by offset
     assert recs["$(P)L3:Watch"][1]["OUT"] == \
         "@gpio.chip('gpiochip1').watch(3, count='both', bias='pull-up', debounce=0.01)"
-    assert recs["$(P)dup:Watch"][1]["OUT"].startswith("@gpio.chip('gpiochip1').watch(4,")
+    assert recs["$(P)dup_L4:Watch"][1]["OUT"].startswith("@gpio.chip('gpiochip1').watch(4,")
+    assert recs["$(P)dup_L5:Watch"][1]["OUT"].startswith("@gpio.chip('gpiochip1').watch(5,")
     assert "$(P)odd_name_1" in recs
     for name, (rtype, fields) in recs.items():
         assert len(fields.get("DESC", "")) <= 40, name
@@ -64,14 +66,19 @@ def test_bad_line_is_an_error():
 
 
 def test_links_compile_and_io_intr_names_match_runtime():
-    text = generate_db("gpiochip0", INFOS, prefix="P:")
-    for name, (rtype, fields) in records(text).items():
+    recs = records(generate_db("gpiochip0", INFOS, prefix="P:"))
+    n_iointr = 0
+    for name, (rtype, fields) in recs.items():
         link = (fields.get("INP") or fields["OUT"])[1:]
         compiled = compile_link(link, name, ["VAL", "NAME"], {})
-        if fields.get("SCAN") == "I/O Intr":
-            assert compiled.iointr is not None, name  # the core registers it for I/O Intr
-            what = name.rsplit(":", 1)[1].lower() if name.count(":") > 1 else ""
-            base = name.split(":")[1]
-            assert compiled.iointr == iointr_name("gpiochip0", base, what)
-        else:
+        if fields.get("SCAN") != "I/O Intr":
             assert compiled.iointr is None
+            continue
+        n_iointr += 1
+        assert compiled.iointr is not None, name  # the core registers it for I/O Intr
+        # the name the runtime pushes to: iointr_name(chip, <the line watch() was given>)
+        base, _, what = name[2:].partition(":")
+        watch = ast.parse(recs[f"P:{base}:Watch"][1]["OUT"][1:], mode="eval").body
+        key = ast.literal_eval(watch.args[0])
+        assert compiled.iointr == iointr_name("gpiochip0", key, what.lower()), name
+    assert n_iointr == 3 * 5  # 5 unused input lines (GPIO27 is an output)
