@@ -96,7 +96,9 @@ class Ioc:
         cwd: str | os.PathLike | None = None,
         env: dict[str, str] | None = None,
         startup_timeout: float = 30.0,
+        st_cmd: str | os.PathLike | None = None,
     ) -> None:
+        """Generate an st.cmd from the arguments, or run the existing ``st_cmd`` (in ``cwd``)."""
         self._dir = tempfile.TemporaryDirectory(prefix="pydev-test-")
         tmp = pathlib.Path(self._dir.name)
         lines = [f'dbLoadDatabase("{DBD}")', "pydevIoc_registerRecordDeviceDriver(pdbbase)"]
@@ -108,8 +110,12 @@ class Ioc:
         lines.append("iocInit()")
         lines += list(post_init)
         lines.append(f"pydev(\"print('{_READY}')\")")
-        self.st_cmd = tmp / "st.cmd"
-        self.st_cmd.write_text("\n".join(lines) + "\n")
+        self.existing = st_cmd is not None
+        if st_cmd is not None:
+            self.st_cmd = pathlib.Path(st_cmd).resolve()
+        else:
+            self.st_cmd = tmp / "st.cmd"
+            self.st_cmd.write_text("\n".join(lines) + "\n")
         self.cwd = str(cwd or tmp)
         self.env = {**os.environ, **EPICS_ENV, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.startup_timeout = startup_timeout
@@ -128,6 +134,9 @@ class Ioc:
             text=True, bufsize=1, errors="replace",
         )
         threading.Thread(target=self._read, daemon=True).start()
+        if self.existing:  # iocsh reads its standard input once the st.cmd is done
+            self.proc.stdin.write(f"pydev(\"print('{_READY}')\")\n")
+            self.proc.stdin.flush()
         if not self.wait_for(_READY, self.startup_timeout):
             out = self.output
             self.stop()

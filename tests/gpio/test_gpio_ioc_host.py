@@ -1,0 +1,37 @@
+"""A generated GPIO database in a real IOC on a machine without that chip: the affected
+records go INVALID with a message naming the chip; everything else keeps working."""
+import pytest
+
+harness = pytest.importorskip("harness")
+if not harness.IOC_BIN.exists():
+    pytest.skip(f"{harness.IOC_BIN} not built (run make)", allow_module_level=True)
+
+from harness import Ioc, poll  # noqa: E402
+from pydevice.gpio import LineInfo  # noqa: E402
+from pydevice.gpio.dbgen import generate_db  # noqa: E402
+
+CHIP = "gpiochip97"  # no such chip here (the build machines have no GPIO at all)
+
+
+def test_missing_chip_disables_only_its_records(tmp_path):
+    infos = [LineInfo(0, "GPIO17", False, "", "input", False, "unknown", "push-pull", "none",
+                      "monotonic", 0.0),
+             LineInfo(1, "GPIO27", False, "", "output", False, "unknown", "push-pull", "none",
+                      "monotonic", 0.0)]
+    db = tmp_path / "gpio.db"
+    db.write_text(generate_db(CHIP, infos, prefix="GH:"))
+    other = 'record(ai, "GH:Other") { field(DTYP, "pydev") field(INP, "@6*7") }\n'
+    with Ioc(other, db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")']) as ioc:
+        ioc.caput("GH:GPIO27", 1, wait=True)
+        stat, sevr, amsg = ioc.alarm("GH:GPIO27")
+        assert (stat, sevr) == ("WRITE", "INVALID") and f"'{CHIP}' not found" in amsg, amsg
+        stat, sevr, amsg = ioc.alarm("GH:GPIO17:Watch")
+        assert sevr == "INVALID" and CHIP in amsg, amsg
+        # the I/O Intr records get the error pushed by the Sync record
+        assert poll(lambda: ioc.alarm("GH:GPIO17")[2] != "", 10)
+        for pv in ("GH:GPIO17", "GH:GPIO17:Count", "GH:GPIO17:Lost"):
+            stat, sevr, amsg = ioc.alarm(pv)
+            assert sevr == "INVALID" and CHIP in amsg, (pv, amsg)
+        ioc.caput("GH:Other.PROC", 1, wait=True)
+        assert ioc.caget("GH:Other") == 42 and ioc.alarm("GH:Other")[1] == "NO_ALARM"
+        assert f"GPIO chip '{CHIP}' not found" in ioc.output
