@@ -3,7 +3,8 @@
 Per input line: a ``bi`` following every edge (TIME = kernel timestamp), an ``int64in``
 edge counter and a ``longin`` of events the kernel dropped, all ``SCAN "I/O Intr"``, plus
 a ``PINI`` record that starts watching the line.  Per output line: a ``bo`` (``PINI`` so the
-line is driven to a defined 0 at start).  Per chip: a ``Sync`` record that pushes the initial
+line is driven to a defined 0 at start).  Output records start with ``UDF=0`` so that a failing write
+shows its own alarm (a longout/bo with UDF set keeps the UDF alarm instead).  Per chip: a ``Sync`` record that pushes the initial
 state and alarms records of lines that fail.  The database needs only
 ``pydev("from pydevice import gpio")`` in ``st.cmd``.
 """
@@ -83,6 +84,7 @@ def generate_db(chip: str, infos: Sequence[LineInfo], prefix: str = "$(P)",
                 f'    field(DTYP, "pydev")\n'
                 f'    field(OUT, "@gpio.chip({lines_c}).set({key!r}, VAL{_kwargs(active_low=active_low)})")\n'
                 f'    field(PINI, "YES")\n'
+                f'    field(UDF, "0")\n'
                 f'    field(ZNAM, "Low")\n'
                 f'    field(ONAM, "High")\n'
                 f'}}\n')
@@ -95,6 +97,7 @@ def generate_db(chip: str, infos: Sequence[LineInfo], prefix: str = "$(P)",
             f'    field(DESC, "{("watch " + desc)[:40]}")\n'
             f'    field(DTYP, "pydev")\n'
             f'    field(PINI, "YES")\n'
+            f'    field(UDF, "0")\n'
             f'    field(OUT, "@gpio.chip({lines_c}).watch({key!r}{opts})")\n'
             f'}}\n'
             f'record(bi, "{base}") {{\n'
@@ -125,6 +128,7 @@ def generate_db(chip: str, infos: Sequence[LineInfo], prefix: str = "$(P)",
         f'    field(DESC, "push state, retry failed lines")\n'
         f'    field(DTYP, "pydev")\n'
         f'    field(SCAN, "{sync_scan}")\n'
+        f'    field(UDF, "0")\n'
         f'    field(OUT, "@gpio.chip({lines_c}).sync()")\n'
         f'}}\n')
     return "\n".join(parts)
