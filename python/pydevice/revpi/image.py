@@ -102,7 +102,7 @@ class ProcessImage:
         if name in self.modio.io:
             return getattr(self.modio.io, name)
         raise IoNotFoundError(
-            f"no IO named '{name}' in piCtory configuration {self.modio.configrsc}"
+            f"no IO '{name}' in piCtory configuration {self.modio.configrsc}"
             + (" (replaced by replace_io)" if hasattr(self.modio.io, name) else "")
         )
 
