@@ -282,3 +282,25 @@ def test_missing_process_image_fails_at_st_cmd_naming_the_path(tmp_path):
         out = ioc.output
     assert f"process image {missing} does not exist" in out
     assert f"piCtory configuration {tmp_path / 'none.rsc'} does not exist" in out
+
+
+def test_ioc_exit_leaves_outputs_at_piCtory_defaults(tmp_path):
+    for name in ("config.rsc", "replace_io.conf"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    img = tmp_path / "procimg.bin"
+    pre = ['pydev("from pydevice import revpi")',
+           f'pydev("rpi = revpi.open(procimg=\'{img}\', configrsc=\'{tmp_path / "config.rsc"}\', '
+           f'create=True, cycletime=20)")']
+    db = 'record(bo, "RPiX:O_5") { field(DTYP, "pydev") field(OUT, "@rpi.write(\'O_5\', VAL)") }'
+    files = {"procimg": str(img), "configrsc": str(tmp_path / "config.rsc"), "replace": ""}
+    ioc = Ioc(db_text=db, pre_init=pre)
+    with ioc:
+        ioc.caput("RPiX:O_5", 1)
+        modio = readback(files)
+        assert poll(lambda: modio.readprocimg() and modio.io.O_5.value is True, timeout=5)
+        modio.cleanup()
+    assert ioc.proc.returncode == 0
+    modio = readback(files)
+    modio.readprocimg()
+    assert modio.io.O_5.value is False  # atexit set the piCtory default (0)
+    modio.cleanup()
