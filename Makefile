@@ -5,17 +5,24 @@
 # with CMake.  Site build: when configure/RELEASE.local (or configure/RELEASE) sets EPICS_BASE,
 # this is a standard EPICS top-level Makefile instead (see docs/site-build.md).
 
-PYDEV_EPICS_BASE := $(strip $(shell sed -n 's/^[ \t]*EPICS_BASE[ \t]*=[ \t]*//p' \
-                      configure/RELEASE configure/RELEASE.local 2>/dev/null | tail -n 1))
+TOP = .
+# make reads configure/RELEASE (and the RELEASE.local it includes) itself; only a value set
+# there switches to the EPICS build, not an EPICS_BASE exported in the environment.
+-include $(TOP)/configure/RELEASE
+ifeq ($(origin EPICS_BASE),file)
+  PYDEV_EPICS_BASE := $(strip $(EPICS_BASE))
+endif
 
 ifneq ($(PYDEV_EPICS_BASE),)
 # ---------------------------------------------------------------- site (EPICS make) build
-TOP = .
 include $(TOP)/configure/CONFIG
 DIRS += configure pydevApp iocBoot
 pydevApp_DEPEND_DIRS = configure
 iocBoot_DEPEND_DIRS = pydevApp
 include $(TOP)/configure/RULES_TOP
+
+test: all
+	.venv/bin/python -m pytest tests
 
 else
 # ---------------------------------------------------------------- embedded (CMake) build

@@ -210,7 +210,16 @@ class Ioc:
         if not self.wait_for(marker + "\n", timeout, start):
             raise IocError(f"no answer to {line!r}:\n{self.output[start:]}")
         text = self.output[start:]
-        return text[: text.index(marker)]
+        text = text[: text.index(marker + "\n")]
+        # Bases before 7.0.10 echo every command read from a pipe ("epics> line"):
+        # keep only what `line` printed.
+        echo = f"epics> {line}\n"
+        if echo in text:
+            text = text[text.index(echo) + len(echo):]
+        marker_cmd = text.rfind(f"pydev(\"print('{marker}')\")")
+        if marker_cmd >= 0:
+            text = text[: text.rfind("\n", 0, marker_cmd) + 1]
+        return text
 
     def pyeval(self, expr: str, timeout: float = 10.0) -> Any:
         """The value of a Python expression in the IOC's shared namespace (via repr)."""
