@@ -304,3 +304,40 @@ def test_ioc_exit_leaves_outputs_at_piCtory_defaults(tmp_path):
     modio.readprocimg()
     assert modio.io.O_5.value is False  # atexit set the piCtory default (0)
     modio.cleanup()
+
+
+def test_shared_procimg_ioc_keeps_outputs_of_another_program(tmp_path):
+    for name in ("config.rsc", "replace_io.conf"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    img = tmp_path / "procimg.bin"
+    img.write_bytes(bytes(4096))
+    files = {"procimg": str(img), "configrsc": str(tmp_path / "config.rsc"), "replace": ""}
+    pre = ['pydev("from pydevice import revpi")',
+           f'pydev("rpi = revpi.open(procimg=\'{img}\', configrsc=\'{files["configrsc"]}\', '
+           f'shared_procimg=True, cycletime=20)")']
+    db = ('record(bo, "RPiS:O_1") { field(DTYP, "pydev") field(OUT, "@rpi.write(\'O_1\', VAL)") }\n'
+          'record(bi, "RPiS:O_2") { field(DTYP, "pydev") field(SCAN, "I/O Intr")'
+          ' field(INP, "@pydev.iointr(\'revpi:O_2\')") }\n')
+    with Ioc(db_text=db, pre_init=pre) as ioc:
+        other = f"""
+import revpimodio2
+m = revpimodio2.RevPiModIO(procimg={str(img)!r}, configrsc={files['configrsc']!r},
+                           shared_procimg=True, debug=False)
+m.io.O_2.value = True
+assert m.writeprocimg()
+"""
+        subprocess.run([sys.executable, "-c", other], check=True, timeout=60)
+        # shared: the IOC reads outputs too, so it sees the other program's O_2 ...
+        assert poll(lambda: ioc.caget("RPiS:O_2") == 1, timeout=5)
+        ioc.caput("RPiS:O_1", 1)
+        modio = readback(files)
+        assert poll(lambda: modio.readprocimg() and modio.io.O_1.value is True, timeout=5)
+        time.sleep(0.2)  # ten more refresh cycles
+        modio.readprocimg()
+        assert modio.io.O_2.value is True  # ... and never writes it back to 0
+        modio.cleanup()
+    # at exit only what the IOC wrote returns to its piCtory default
+    modio = readback(files)
+    modio.readprocimg()
+    assert modio.io.O_1.value is False and modio.io.O_2.value is True
+    modio.cleanup()

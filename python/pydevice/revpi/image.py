@@ -73,6 +73,7 @@ class ProcessImage:
         self._specials: dict[str, Any] = {}           # core/modio inames -> last pushed
         self._per_cycle: dict[str, Callable[[], Any]] = {}
         self._bad: dict[str, str] = {}                # unknown inames used by records
+        self._written: set[IOBase] = set()            # outputs records wrote (shared exit)
         self._cycle = 0
         self._settle_at: list[float] = []
         self._discovered = False
@@ -162,6 +163,7 @@ class ProcessImage:
                 mode = " (simulator mode swaps inputs and outputs)" if self.modio.simulator else ""
                 raise NotWritableError(f"cannot write '{name}': it is an {what}{mode}")
             io.value = values.from_record(io, value)
+            self._written.add(io)
         fault = self._fault
         if fault is not None:
             raise pydev.Alarm(fault)
@@ -249,14 +251,22 @@ class ProcessImage:
 
     # ------------------------------------------------------------------ life cycle
     def close(self, defaults: bool = False) -> None:
-        """Stop refreshing; optionally set outputs to their piCtory defaults first."""
+        """Stop refreshing; optionally set outputs to their piCtory defaults first.
+
+        With ``shared_procimg`` only the outputs that records wrote are reset.
+        """
         if self._stop.is_set():
             return
         self._stop.set()
         modio = self.modio
         if defaults and not modio.monitoring:
             try:
-                modio.setdefaultvalues()
+                if any(dev._shared_procimg for dev in modio.device):
+                    # Other programs own the other outputs: reset only what records wrote.
+                    for io in self._written:
+                        io.set_value(io._defaultvalue)
+                else:
+                    modio.setdefaultvalues()
             except Exception:  # noqa: BLE001 - leaving anyway, say why
                 log.exception("could not set piCtory default values on %s", modio.procimg)
         # exit(full=True) ends the loops and writes the outputs one last time.
