@@ -856,11 +856,12 @@ static void initOnce(void *unused)
     } else {
         initStatus = 0;
     }
-    if (weStarted)
+    if (weStarted) {
         PyEval_SaveThread();
-    else
+        epicsAtExit(runExitHandlers, NULL);  /* a host interpreter runs its own at its exit */
+    } else {
         PyGILState_Release(gil);
-    epicsAtExit(runExitHandlers, NULL);
+    }
 }
 
 int pydevPyInit(void)

@@ -1,0 +1,23 @@
+"""libpydev loaded into a process that already runs Python uses that interpreter."""
+import subprocess
+import sys
+
+import os
+
+from harness import EPICS_ENV, ROOT
+
+
+def test_library_in_a_running_python(tmp_path):
+    db = tmp_path / "e.db"
+    db.write_text(
+        'record(longin, "E:answer") { field(DTYP, "pydev") field(INP, "@host_value + 1") field(PINI, "YES") }\n'
+        'record(longin, "E:pushed") { field(DTYP, "pydev") field(INP, "@pydev.iointr(\'pushed\')") '
+        'field(SCAN, "I/O Intr") }\n')
+    out = subprocess.run([sys.executable, str(ROOT / "tests/embedded_ioc.py"), str(ROOT), str(db)],
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, **EPICS_ENV})
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text
+    assert "RESULT in_ioc True" in text
+    assert "DBF_LONG:           42" in text      # the record saw the host's __main__ namespace
+    assert "DBF_LONG:           7" in text       # pushed from the host interpreter
