@@ -7,7 +7,7 @@ Built on the vendor's ``revpimodio2``.  In st.cmd::
 
 and in records::
 
-    field(INP, "@pydev.iointr(rpi.watch('I_1'))")   field(SCAN, "I/O Intr")
+    field(INP, "@pydev.iointr('revpi:I_1')")   field(SCAN, "I/O Intr")
     field(OUT, "@rpi.write('O_1', VAL)")
 
 ``python -m pydevice.revpi db config.rsc --prefix P:`` writes a database for a whole
