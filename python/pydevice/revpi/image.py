@@ -29,11 +29,11 @@ from .errors import IoNotFoundError, NotWritableError
 log = logging.getLogger(__name__)
 
 EDGES = {"both": BOTH, "rising": RISING, "falling": FALLING}
-MODIO_NAMES = ("modio.ioerrors", "modio.cycletime", "modio.cycle")
-"""Owner-level pseudo-IOs: error count, cycle time in ms, refresh-cycle counter."""
+MODIO_NAMES = ("modio.ioerrors", "modio.cycletime")
+"""Owner-level pseudo-IOs: I/O error count, cycle time in ms."""
 
-# Pushes of the current values after the last watch(): records registered during iocInit
-# only accept pushes once scanning runs, which Python cannot observe.
+# Pushes of every current value this long after a name is first served (and right after
+# iocInit), so records start with values rather than waiting for the first change.
 _SETTLE_DELAYS = (0.2, 1.0, 3.0)
 
 
