@@ -210,3 +210,17 @@ def test_reports(ioc):
     out = ioc.cmd('dbior "" 1')
     assert f"{P}hello" in out
     assert "Run Python code" in ioc.cmd("help pydev")
+
+
+def test_clients_cannot_rewrite_the_code(ioc):
+    """Writing INP, or switching DTYP away and back, never changes the compiled code."""
+    import epics
+    evil = f"@open('{SENTINEL}', 'w') or 666"
+    epics.caput(P + "alive.INP", evil, wait=True, timeout=5)
+    epics.caput(P + "alive.DTYP", "Soft Channel", wait=True, timeout=5)
+    epics.caput(P + "alive.INP", evil, wait=True, timeout=5)
+    epics.caput(P + "alive.DTYP", "pydev", wait=True, timeout=5)
+    epics.caput(P + "alive.INP", evil, wait=True, timeout=5)
+    assert ioc.caget(P + "alive.INP", as_string=True) == "@123"
+    ioc.caput(P + "alive.PROC", 1)
+    assert ioc.caget(P + "alive") == 123 and not SENTINEL.exists()
