@@ -1,7 +1,6 @@
 """Fixtures for pydevice.revpi tests: a file-backed process image and the shipped config."""
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -38,6 +37,3 @@ def rpi(files):
                        replace_io_file=files["replace_io_file"])
     yield owner
     revpi.close()
-
-
-os.environ.setdefault("PYTHONWARNINGS", "ignore::RuntimeWarning")
