@@ -50,6 +50,9 @@ build: $(VENV)/.installed
 run: build
 	cd iocBoot/iocpydev && ../../$(IOC) st.cmd
 
+run-revpi: build
+	cd iocBoot/iocrevpi && ../../$(IOC) st.cmd
+
 test: build
 	$(VPY) -m pytest tests
 

@@ -133,7 +133,8 @@ class Ioc:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1, errors="replace",
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         if self.existing:  # iocsh reads its standard input once the st.cmd is done
             self.proc.stdin.write(f"pydev(\"print('{_READY}')\")\n")
             self.proc.stdin.flush()
@@ -167,7 +168,12 @@ class Ioc:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        time.sleep(0.05)  # let the reader thread take the last lines
+        self._reader.join(5)  # it ends at EOF, after the last lines
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except (OSError, ValueError):
+                pass
         self._dir.cleanup()
         return self.proc.returncode
 
