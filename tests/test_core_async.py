@@ -20,6 +20,8 @@ record(ai, "{P}io:ai") {{ field(DTYP, "pydev") field(INP, '@pydev.iointr("shared
 record(stringin, "{P}io:str") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('shared')") field(SCAN, "I/O Intr") }}
 record(waveform, "{P}io:wf") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('arr')") field(SCAN, "I/O Intr") field(NELM, "4") field(FTVL, "FLOAT") }}
 record(longin, "{P}io:fast") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('fast')") field(SCAN, "I/O Intr") }}
+record(longin, "{P}io:expr") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr(channel('shared'))") field(SCAN, "I/O Intr") }}
+record(longin, "{P}io:badexpr") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr(channel('nope'))") field(SCAN, "I/O Intr") }}
 record(longin, "{P}io:none") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('never')") field(SCAN, "I/O Intr") }}
 record(ao, "{P}pva") {{ field(DTYP, "pydev") field(OUT, "@sink.__setitem__('pva', VAL)") }}
 record(ai, "{P}pvain") {{ field(DTYP, "pydev") field(INP, "@sink.get('pva', 0) * 2") field(SCAN, ".1 second") }}
@@ -28,7 +30,8 @@ record(ai, "{P}pvain") {{ field(DTYP, "pydev") field(INP, "@sink.get('pva', 0) *
 
 @pytest.fixture(scope="module")
 def ioc():
-    pre = ['pydev("import time, itertools; ticks = itertools.count(); sink = {}")']
+    pre = ['pydev("import time, itertools; ticks = itertools.count(); sink = {}")',
+           'pydev("channels = {\'shared\': \'shared\'}; channel = channels.__getitem__")']
     with Ioc(DB, pre_init=pre) as ioc:
         yield ioc
 
@@ -105,6 +108,14 @@ def test_iointr_alarm_and_bad_value(ioc):
     assert poll(lambda: ioc.caget(P + "io:str") == "not a number")  # strings still fine
     ioc.cmd('pydev("pydev.iointr(\'shared\', 5)")')
     assert poll(lambda: ioc.alarm(P + "io:long")[1] == "NO_ALARM" and ioc.caget(P + "io:long") == 5)
+
+
+def test_iointr_name_from_an_expression(ioc):
+    ioc.cmd('pydev("pydev.iointr(\'shared\', 314)")')
+    assert poll(lambda: ioc.caget(P + "io:expr") == 314)
+    # a name that cannot be computed disables just that record, at init, saying why
+    assert f"pydev: {P}io:badexpr: KeyError: 'nope'" in ioc.output
+    assert ioc.alarm(P + "io:badexpr") == ("UDF", "INVALID", "KeyError: 'nope'")
 
 
 def test_iointr_nothing_pushed_is_udf(ioc):

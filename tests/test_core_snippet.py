@@ -53,6 +53,17 @@ def test_iointr_detection():
     assert compile_link("pydev.iointr('a', 1)", "R", FIELDS, {}).iointr is None
 
 
+def test_iointr_name_expression_is_evaluated_once_at_init():
+    calls = []
+    ns = {"watch": lambda io: calls.append(io) or f"dev:{io}"}
+    assert compile_link("pydev.iointr(watch('X1'))", "R", FIELDS, ns).iointr == "dev:X1"
+    assert calls == ["X1"]
+    with pytest.raises(KeyError):
+        compile_link("pydev.iointr(names['missing'])", "R", FIELDS, {"names": {}})
+    with pytest.raises(TypeError, match="must be a str"):
+        compile_link("pydev.iointr(42)", "R", FIELDS, {})
+
+
 def test_syntax_errors_name_the_record():
     with pytest.raises(SyntaxError) as err:
         compile_link("1 +", "Rec:Name", FIELDS, {})

@@ -333,7 +333,9 @@ static long getIointInfo(int cmd, dbCommon *prec, IOSCANPVT *ppvt)
 {
     pydevRecord *rec = prec->dpvt;
     (void)cmd;
-    if (!rec || !rec->slot) {
+    if (!rec)
+        return S_dev_badInpType;  /* disabled at init, and the reason was printed then */
+    if (!rec->slot) {
         errlogPrintf("pydev: %s: SCAN \"I/O Intr\" needs the link \"@pydev.iointr('name')\"\n",
                      prec->name);
         return S_dev_badInpType;

@@ -15,6 +15,9 @@ Rules (compatible with the original PyDevice):
 - All links share one global namespace; names a link assigns at its top level are globals
   (``@x = VAL`` sets ``x`` for everyone).
 - ``pydev.iointr('name')`` as the whole link registers the record for ``SCAN "I/O Intr"``.
+  The argument may be any expression: it is evaluated once, here, in the shared namespace
+  (``@pydev.iointr(rpi.watch('Input_1'))``), so a module can check the name and fail the
+  record at init with a clear message.
 """
 from __future__ import annotations
 
@@ -36,8 +39,8 @@ class Link(NamedTuple):
     iointr: str | None
 
 
-def _iointr_name(tree: ast.Module) -> str | None:
-    """The name in a link that is exactly ``pydev.iointr('<name>')``, else None."""
+def _iointr_argument(tree: ast.Module) -> ast.expr | None:
+    """The argument of a link that is exactly ``pydev.iointr(<one argument>)``, else None."""
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
         return None
     call = tree.body[0].value
@@ -49,11 +52,24 @@ def _iointr_name(tree: ast.Module) -> str | None:
         and call.func.value.id == "pydev"
         and len(call.args) == 1
         and not call.keywords
-        and isinstance(call.args[0], ast.Constant)
-        and isinstance(call.args[0].value, str)
+        and not isinstance(call.args[0], ast.Starred)
     ):
-        return call.args[0].value
+        return call.args[0]
     return None
+
+
+def _iointr_name(tree: ast.Module, record: str, namespace: dict) -> str | None:
+    """The I/O Intr name of the link, evaluating a non-literal argument once."""
+    argument = _iointr_argument(tree)
+    if argument is None:
+        return None
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return argument.value
+    expression = ast.fix_missing_locations(ast.Expression(body=argument))
+    name = eval(compile(expression, record, "eval", dont_inherit=True), namespace)
+    if not isinstance(name, str):
+        raise TypeError(f"pydev.iointr() name must be a str, not {type(name).__name__}")
+    return name
 
 
 class _Macros(ast.NodeTransformer):
@@ -155,10 +171,11 @@ def compile_link(text: str, record: str, fields: Collection[str], namespace: dic
     """Compile link ``text`` of ``record`` whose valid field names are ``fields``.
 
     ``namespace`` is the shared global dictionary the code runs in.  Raises SyntaxError
-    (with ``record`` as the file name) when the text is not valid Python.
+    (with ``record`` as the file name) when the text is not valid Python, and whatever the
+    argument of a ``pydev.iointr(<expression>)`` link raises when it is evaluated.
     """
     tree = ast.parse(text, filename=record, mode="exec")
-    iointr = _iointr_name(tree)
+    iointr = _iointr_name(tree, record, namespace)
     macros = _Macros(fields)
     tree = macros.visit(tree)
     body = tree.body or [ast.Pass()]
