@@ -134,3 +134,10 @@ def test_long_string_and_array_outputs(ioc):
 def test_output_result_becomes_val(ioc):
     ioc.caput(P + "aoback", 4, wait=True)
     assert poll(lambda: ioc.caget(P + "aoback", use_monitor=False) == 8)
+
+
+def test_direct_types_keep_their_bit_fields(ioc):
+    read(ioc, "mbbiDirect", "0b1010")
+    assert [ioc.caget(f"{P}mbbiDirect.B{i}") for i in range(4)] == [0, 1, 0, 1]
+    ioc.caput(P + "mbboDirect.B2", 1)
+    assert ioc.pyeval(f"sink[{P + 'mbboDirect'!r}]") & 0b100
