@@ -1,8 +1,8 @@
 /* pydevIointr.c - names used with pydev.iointr(): I/O Intr scan lists and latest values.
  *
  * A push converts the Python value once per distinct record target ("slot") while the pusher
- * holds the GIL, so records on I/O Intr process synchronously in the scan callback thread
- * without Python.  Pushes coalesce: while a scan is outstanding a new value only replaces the
+ * holds the GIL, then swaps it in under the name's mutex; records on I/O Intr process
+ * synchronously in the scan callback thread without Python.  Pushes coalesce: while a scan is outstanding a new value only replaces the
  * stored one; when the scan completes it is requested again if a newer value arrived, so the
  * last value pushed is always the value the records end with.
  */
@@ -115,12 +115,25 @@ pydevIointr *pydevIointrOf(const pydevIointrSlot *slot) { return slot->io; }
 
 void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time)
 {
-    pydevIointrSlot *slot;
+    pydevIointrSlot *slot, *slots;
     epicsMutexMustLock(io->lock);
-    for (slot = io->slots; slot; slot = slot->next) {
-        pydevPyConvertPushed(value, &slot->target, &slot->value);
-        slot->value.time = *time;
+    slots = io->slots;  /* slots are only ever added, at the head */
+    epicsMutexUnlock(io->lock);
+    for (slot = slots; slot; slot = slot->next) {
+        /* Convert with no lock held: conversion may run Python code, which may let another
+         * thread take the GIL and push to this name too. */
+        pydevResult fresh, old;
+        if (pydevResultAlloc(&fresh, &slot->target))
+            continue;
+        pydevPyConvertPushed(value, &slot->target, &fresh);
+        fresh.time = *time;
+        epicsMutexMustLock(io->lock);
+        old = slot->value;
+        slot->value = fresh;
+        epicsMutexUnlock(io->lock);
+        free(old.buf);
     }
+    epicsMutexMustLock(io->lock);
     io->pushes++;
     io->seq++;
     if (io->slots && !io->outstanding)
