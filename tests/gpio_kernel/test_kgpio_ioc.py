@@ -80,9 +80,9 @@ def test_ioc_follows_and_drives_gpio_lines(sim):
                 assert poll(lambda: ioc.caget(P + "GPIO17:Count") == 1, 5)
                 sim.pull(0, 0)
                 assert poll(lambda: ioc.caget(P + "GPIO17") == 0, 10)
-                for i in range(10):
+                for i in range(10):  # each edge seen by the bi before the next
                     sim.pull(0, (i + 1) % 2)
-                    time.sleep(0.01)
+                    assert poll(lambda: ioc.caget(P + "GPIO17") == (i + 1) % 2, 10)
                 assert poll(lambda: ioc.caget(P + "GPIO17:Count") == 6, 10), \
                     ioc.caget(P + "GPIO17:Count")
                 assert ioc.caget(P + "GPIO17:Lost") == 0
