@@ -30,7 +30,7 @@ record(ai, "{P}pvain") {{ field(DTYP, "pydev") field(INP, "@sink.get('pva', 0) *
 
 @pytest.fixture(scope="module")
 def ioc():
-    pre = ['pydev("import time, itertools; ticks = itertools.count(); sink = {}")',
+    pre = ['pydev("import time, itertools, threading; ticks = itertools.count(); sink = {}")',
            'pydev("channels = {\'shared\': \'shared\'}; channel = channels.__getitem__")']
     with Ioc(DB, pre_init=pre) as ioc:
         yield ioc
@@ -97,6 +97,18 @@ def test_iointr_last_value_wins(ioc):
     ioc.cmd('pydev("for i in range(20001): pydev.iointr(\'fast\', i)")')
     assert poll(lambda: ioc.caget(P + "io:fast") == 20000, timeout=5)
     assert ioc.alarm(P + "io:fast")[1] == "NO_ALARM"
+
+
+def test_concurrent_pushes_whose_conversion_releases_the_gil(ioc):
+    """Conversion may run Python (here __index__ sleeps); pushes from two threads never hang."""
+    ioc.cmd('pydev("class Slow:\n    pass")')  # iocsh has no newline escapes: define in one line
+    ioc.cmd('pydev("Slow = type(\'Slow\', (), {\'__init__\': lambda s, v: setattr(s, \'v\', v), '
+            '\'__index__\': lambda s: time.sleep(0.0005) or s.v})")')
+    ioc.cmd('pydev("pushers = [threading.Thread(target=lambda k=k: [pydev.iointr(\'fast\', Slow(1000 * k + i)) '
+            'for i in range(300)]) for k in (1, 2)]")')
+    ioc.cmd('pydev("import threading; [t.start() for t in pushers]; [t.join() for t in pushers]")', timeout=30)
+    final = ioc.pyeval("pydev.iointr('fast', Slow(7)) or 7")
+    assert poll(lambda: ioc.caget(P + "io:fast") == final, timeout=5)
 
 
 def test_iointr_alarm_and_bad_value(ioc):
