@@ -1,0 +1,21 @@
+"""Which interpreter environment the IOC uses: the build's .venv, or PYDEV_VENV."""
+import subprocess
+import sys
+
+from harness import ROOT, Ioc
+
+
+def test_ioc_uses_the_project_venv():
+    with Ioc(pre_init=['pydev("import sys, numpy, pydevice")']) as ioc:
+        assert ioc.pyeval("sys.prefix") == str(ROOT / ".venv")
+        assert ioc.pyeval("numpy.__file__").startswith(str(ROOT / ".venv"))
+        assert ioc.pyeval("pydevice.__file__") == str(ROOT / "python/pydevice/__init__.py")
+        assert ioc.pyeval("pydev.in_ioc") is True
+
+
+def test_pydev_venv_selects_another_virtualenv(tmp_path):
+    other = tmp_path / "otherenv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(other)], check=True)
+    with Ioc(pre_init=['pydev("import sys")'], env={"PYDEV_VENV": str(other)}) as ioc:
+        assert ioc.pyeval("sys.prefix") == str(other)
+        assert ioc.pyeval("any(p.startswith(%r) for p in sys.path)" % str(other))
