@@ -241,3 +241,17 @@ def test_kernel_buffer_overflow_detected_by_seqno(sim):
             # square wave is unit-tested on the host; gpio-sim under TCG may merge edges)
             assert rising.estimated > 0
             assert rising.count + falling.count == counter.count
+
+
+def test_line_info_watch(sim):
+    with Device(sim.name) as watcher, Device(sim.name, consumer="someone") as dev:
+        assert not watcher.watch_line_info("GPIO22").used
+        with dev.request(2, bias="pull-up") as req:
+            req.configure(bias="pull-down")
+        events = list(watcher.info_events(timeout=1))
+        assert [k for k, _, _ in events] == ["requested", "reconfigured", "released"]
+        assert events[0][1].consumer == "someone" and events[1][1].bias == "pull-down"
+        watcher.unwatch_line_info(2)
+        with dev[2]:
+            pass
+        assert list(watcher.info_events(timeout=0.3)) == []

@@ -226,6 +226,33 @@ class Device:
         return ChipInfo(self.name, self.label, self.path,
                         tuple(self.line_info(i) for i in range(self.num_lines)))
 
+    def watch_line_info(self, line: LineId) -> LineInfo:
+        """Start watching a line's info: :meth:`info_events` then reports when it is
+        requested, released or reconfigured (by anyone).  Returns its current info."""
+        off = self.offset(line)
+        with self._lock:
+            return line_info_from_gpiod(self.gpiod_chip.watch_line_info(off))
+
+    def unwatch_line_info(self, line: LineId) -> None:
+        """Stop watching a line's info."""
+        off = self.offset(line)
+        with self._lock:
+            self.gpiod_chip.unwatch_line_info(off)
+
+    def info_events(self, timeout: Optional[float] = None) -> Iterator[tuple]:
+        """``(kind, LineInfo, timestamp_ns)`` of watched lines as they come, ``kind`` being
+        ``"requested"``, ``"released"`` or ``"reconfigured"``; ends after ``timeout`` s
+        without any (None: never)."""
+        kinds = {gpiod.InfoEvent.Type.LINE_REQUESTED: "requested",
+                 gpiod.InfoEvent.Type.LINE_RELEASED: "released",
+                 gpiod.InfoEvent.Type.LINE_CONFIG_CHANGED: "reconfigured"}
+        while True:
+            if not self.gpiod_chip.wait_info_event(timeout):
+                return
+            with self._lock:
+                ev = self.gpiod_chip.read_info_event()
+            yield kinds[ev.event_type], line_info_from_gpiod(ev.line_info), ev.timestamp_ns
+
     def names(self) -> dict:
         """``{name: offset}`` of the named lines."""
         return {li.name: li.offset for li in self.get_info().lines if li.name}

@@ -101,7 +101,7 @@ class Lines:
                 self._device = Device(self.chip, consumer=self.consumer)
             return self._device
 
-    def _line(self, key: LineId, config: LineConfig, what: str) -> _Line:
+    def _line(self, key: LineId, config: LineConfig) -> _Line:
         """The line entry for ``key``, requested now if it is not yet (raises on error)."""
         if self._closed:
             raise GpioError(f"{self.chip}: closed (IOC exiting)")
@@ -130,7 +130,7 @@ class Lines:
         """Logical value of ``line`` (requested as input on first use with ``config``:
         ``bias``, ``active_low``, ``debounce``...); an output reads back what it drives."""
         try:
-            ln = self._line(line, LineConfig(direction="input", **config), "input")
+            ln = self._line(line, LineConfig(direction="input", **config))
         except GpioError as e:
             raise self._failed(line, e, "READ") from None
         with ln.lock:
@@ -146,7 +146,7 @@ class Lines:
                 if known is not None and known.config.direction != "output":
                     raise GpioError(f"{self.device().describe(self.device().offset(line))} "
                                     "is an input here; cannot drive it")
-                ln = self._line(line, LineConfig(direction="output", value=v, **config), "output")
+                ln = self._line(line, LineConfig(direction="output", value=v, **config))
         except GpioError as e:
             raise self._failed(line, e, "WRITE") from None
         with ln.lock:
@@ -170,7 +170,7 @@ class Lines:
             if ln is None:
                 ln = self._lines[line] = _Line(line, cfg)
             ln.safe = safe
-        self._line(line, cfg, "output")
+        self._line(line, cfg)
 
     # -- watched inputs (I/O Intr records) ---------------------------------------------------
     def watch(self, line: LineId, edge: str = "both", count: str = "rising", **config: Any) -> None:
@@ -193,7 +193,7 @@ class Lines:
             ln.counter = EdgeCounter(count, edge)
             if ln.request is None:
                 try:
-                    self._line(line, cfg, "watch")
+                    self._line(line, cfg)
                 except GpioError as e:
                     raise self._failed(line, e, "READ") from None
                 self._add_reader(ln)
