@@ -81,6 +81,8 @@ def test_watch_pushes_values_counts_with_kernel_timestamps(sim, lines):
     sim.pull(0, 0)
     assert wait_for(lambda: pushes(name)[-1].value == 0)
     assert pushes(name + ":count")[-1].value == 1  # counts rising edges by default
+    lines.watch("GPIO17")  # watching again (st.cmd and a PINI record) keeps the count
+    assert lines.counts("GPIO17").count == 1
     n = len(pydev.calls)
     lines.sync()
     assert len(pydev.calls) == n  # nothing changed: sync pushes nothing

@@ -169,6 +169,8 @@ class Lines:
             ln = self._lines.get(line)
             if ln is None:
                 ln = self._lines[line] = _Line(line, cfg)
+            elif ln.request is None:
+                ln.config = cfg
             ln.safe = safe
         self._line(line, cfg)
 
@@ -187,10 +189,14 @@ class Lines:
             ln = self._lines.get(line)
             if ln is not None and ln.request is not None and not ln.watched:
                 raise GpioError(f"{self.chip} line {line}: already used unwatched here")
+            if ln is not None and ln.watched and ln.request is not None:
+                return  # watched already (e.g. st.cmd and a PINI record): keep its count
             if ln is None:
                 ln = self._lines[line] = _Line(line, cfg)
+            ln.config = cfg
             ln.watched = True
-            ln.counter = EdgeCounter(count, edge)
+            if ln.counter is None:
+                ln.counter = EdgeCounter(count, edge)
             if ln.request is None:
                 try:
                     self._line(line, cfg)
