@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import threading
-from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Iterator, Mapping, Optional, Union
 
 import gpiod
 

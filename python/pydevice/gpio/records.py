@@ -35,7 +35,7 @@ import os
 import selectors
 import threading
 import time
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional, Union
 
 import pydev
 
