@@ -115,3 +115,32 @@ def test_ioc_follows_and_drives_gpio_lines(sim):
             # IOC exit: every line released, the output at its defined (safe) state
             info = dev.get_info().lines
             assert not info[0].used and not info[1].used
+
+
+def test_ioc_count_survives_kernel_buffer_overflow(sim, tmp_path):
+    """Edges faster than the reader: the kernel drops events, the :Count record does not."""
+    db = tmp_path / "gpio.db"
+    with Device(sim.name) as dev:
+        infos = dev.get_info().lines
+    from pydevice.gpio.dbgen import generate_db
+    db.write_text(generate_db(sim.name, infos, prefix="KO:", lines=["GPIO17"], count="both"))
+    pre = ['pydev("from pydevice import gpio")',
+           f'pydev("gpio.chip(\'{sim.name}\').event_buffer_size = 2")']
+    sim.pull(0, 0)
+    with Ioc(db_files=[(db, "")], pre_init=pre) as ioc:
+        assert poll(lambda: ioc.caget("KO:GPIO17.UDF") == 0, 10), ioc.output
+        # hold the IOC's reader thread off for 2 s (it takes the line's lock to read)
+        ioc.cmd(f'pydev("import threading, time; _ln = gpio.chip(\'{sim.name}\')._lines[\'GPIO17\']")')
+        ioc.cmd('pydev("threading.Thread(target=lambda: (_ln.lock.acquire(), time.sleep(2), '
+                '_ln.lock.release())).start()")')
+        for i in range(30):
+            sim.pull(0, (i + 1) % 2)
+            time.sleep(0.01)
+        seqno = f"gpio.chip('{sim.name}').counts('GPIO17').last_seqno"
+        assert poll(lambda: ioc.pyeval(seqno) > 2, 10)
+        time.sleep(0.5)
+        seen = ioc.pyeval(seqno)
+        assert poll(lambda: ioc.caget("KO:GPIO17:Count") == seen, 10), \
+            (ioc.caget("KO:GPIO17:Count"), seen)
+        assert ioc.caget("KO:GPIO17:Lost") > 0  # the kernel did drop events
+        assert poll(lambda: ioc.caget("KO:GPIO17") == 0, 5)  # the line ended low
