@@ -22,6 +22,8 @@ record(waveform, "{P}io:wf") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('
 record(longin, "{P}io:fast") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('fast')") field(SCAN, "I/O Intr") }}
 record(longin, "{P}io:expr") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr(channel('shared'))") field(SCAN, "I/O Intr") }}
 record(longin, "{P}io:badexpr") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr(channel('nope'))") field(SCAN, "I/O Intr") }}
+record(longin, "{P}io:early") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('early')") field(SCAN, "I/O Intr") }}
+record(stringin, "{P}io:earlypini") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('early')") field(PINI, "YES") }}
 record(longin, "{P}io:none") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('never')") field(SCAN, "I/O Intr") }}
 record(ao, "{P}pva") {{ field(DTYP, "pydev") field(OUT, "@sink.__setitem__('pva', VAL)") }}
 record(ai, "{P}pvain") {{ field(DTYP, "pydev") field(INP, "@sink.get('pva', 0) * 2") field(SCAN, ".1 second") }}
@@ -31,7 +33,8 @@ record(ai, "{P}pvain") {{ field(DTYP, "pydev") field(INP, "@sink.get('pva', 0) *
 @pytest.fixture(scope="module")
 def ioc():
     pre = ['pydev("import time, itertools, threading; ticks = itertools.count(); sink = {}")',
-           'pydev("channels = {\'shared\': \'shared\'}; channel = channels.__getitem__")']
+           'pydev("channels = {\'shared\': \'shared\'}; channel = channels.__getitem__")',
+           'pydev("pydev.iointr(\'early\', 11)")']  # before any record exists
     with Ioc(DB, pre_init=pre) as ioc:
         yield ioc
 
@@ -128,6 +131,12 @@ def test_iointr_name_from_an_expression(ioc):
     # a name that cannot be computed disables just that record, at init, saying why
     assert f"pydev: {P}io:badexpr: KeyError: 'nope'" in ioc.output
     assert ioc.alarm(P + "io:badexpr") == ("UDF", "INVALID", "KeyError: 'nope'")
+
+
+def test_values_pushed_before_iocinit_reach_the_records(ioc):
+    assert poll(lambda: ioc.caget(P + "io:early") == 11)       # I/O Intr: scanned once running
+    assert ioc.caget(P + "io:earlypini") == "11"               # PINI: slot primed at init
+    assert ioc.alarm(P + "io:early")[1] == "NO_ALARM"
 
 
 def test_iointr_nothing_pushed_is_udf(ioc):

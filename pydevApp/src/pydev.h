@@ -121,6 +121,7 @@ void pydevPyThreadInit(void);
 void pydevPyRun(pydevRecord *rec);
 int  pydevPyExec(const char *code);
 void pydevPyConvertPushed(void *value, const pydevTarget *target, pydevResult *res);
+void pydevPyPrimeSlot(pydevRecord *rec);
 void pydevPyAtExit(void);
 
 /* pydev.iointr names (pydevIointr.c) */
@@ -132,6 +133,10 @@ IOSCANPVT pydevIointrScan(const pydevIointr *io);
 pydevIointr *pydevIointrOf(const pydevIointrSlot *slot);
 /* with the GIL held (value is a PyObject*): convert for every slot and scan the records */
 void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time);
+/* with the GIL held: convert value into one slot (a record attached after pushes) */
+void pydevIointrStore(pydevIointrSlot *slot, void *value, const epicsTimeStamp *time);
+/* once, before iocInit: pushes made before the IOC runs are scanned when it does */
+void pydevIointrInit(void);
 /* with the record lock held: store the slot's latest value; 0 if nothing was pushed yet */
 int  pydevIointrApply(pydevIointrSlot *slot, pydevRecord *rec);
 void pydevIointrReport(int level);

@@ -14,6 +14,7 @@
 #include <epicsStdio.h>
 #include <dbScan.h>
 #include <dbCommon.h>
+#include <initHooks.h>
 
 #include "pydev.h"
 
@@ -113,32 +114,61 @@ pydevIointrSlot *pydevIointrAttach(pydevIointr *io, const pydevTarget *target)
 IOSCANPVT pydevIointrScan(const pydevIointr *io) { return io->scan; }
 pydevIointr *pydevIointrOf(const pydevIointrSlot *slot) { return slot->io; }
 
+void pydevIointrStore(pydevIointrSlot *slot, void *value, const epicsTimeStamp *time)
+{
+    /* Convert with no lock held: conversion may run Python code, which may let another
+     * thread take the GIL and push to this name too. */
+    pydevResult fresh, old;
+    if (pydevResultAlloc(&fresh, &slot->target))
+        return;
+    pydevPyConvertPushed(value, &slot->target, &fresh);
+    fresh.time = *time;
+    epicsMutexMustLock(slot->io->lock);
+    old = slot->value;
+    slot->value = fresh;
+    epicsMutexUnlock(slot->io->lock);
+    free(old.buf);
+}
+
 void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time)
 {
     pydevIointrSlot *slot, *slots;
     epicsMutexMustLock(io->lock);
     slots = io->slots;  /* slots are only ever added, at the head */
     epicsMutexUnlock(io->lock);
-    for (slot = slots; slot; slot = slot->next) {
-        /* Convert with no lock held: conversion may run Python code, which may let another
-         * thread take the GIL and push to this name too. */
-        pydevResult fresh, old;
-        if (pydevResultAlloc(&fresh, &slot->target))
-            continue;
-        pydevPyConvertPushed(value, &slot->target, &fresh);
-        fresh.time = *time;
-        epicsMutexMustLock(io->lock);
-        old = slot->value;
-        slot->value = fresh;
-        epicsMutexUnlock(io->lock);
-        free(old.buf);
-    }
+    for (slot = slots; slot; slot = slot->next)
+        pydevIointrStore(slot, value, time);
     epicsMutexMustLock(io->lock);
     io->pushes++;
     io->seq++;
     if (io->slots && !io->outstanding)
         requestScanLocked(io);
     epicsMutexUnlock(io->lock);
+}
+
+/* Scan requests made before the IOC ran were dropped: deliver what was pushed by then. */
+static void scanPushedNames(initHookState state)
+{
+    pydevIointr *io;
+    if (state != initHookAfterIocRunning || !namesLock)
+        return;
+    epicsMutexMustLock(namesLock);
+    for (io = names; io; io = io->next) {
+        epicsMutexMustLock(io->lock);
+        if (io->seq && io->slots && !io->outstanding)  /* scanIoRequest queued nothing before */
+            requestScanLocked(io);
+        epicsMutexUnlock(io->lock);
+    }
+    epicsMutexUnlock(namesLock);
+}
+
+void pydevIointrInit(void)
+{
+    static int done;
+    if (!done) {
+        done = 1;
+        initHookRegister(scanPushedNames);
+    }
 }
 
 int pydevIointrApply(pydevIointrSlot *slot, pydevRecord *rec)

@@ -35,6 +35,7 @@ static PyObject *globals;        /* the one namespace of all links and pydev("..
 static PyObject *compileLink;    /* pydevice.snippet.compile_link */
 static PyObject *alarmType;      /* pydev.Alarm */
 static PyObject *iointrNames;    /* str -> capsule(pydevIointr*) */
+static PyObject *lastPushed;     /* str -> (value, capsule(epicsTimeStamp)) for late records */
 static PyObject *frombuffer;     /* numpy.frombuffer, or None without numpy */
 static PyObject *pydevModule;
 
@@ -677,6 +678,31 @@ static pydevIointr *iointrByName(PyObject *name)
     return io;
 }
 
+static int rememberPush(PyObject *name, PyObject *value, const epicsTimeStamp *stamp)
+{
+    PyObject *time = PyBytes_FromStringAndSize((const char *)stamp, sizeof(*stamp));
+    PyObject *entry = time ? PyTuple_Pack(2, value, time) : NULL;
+    int rc = entry ? PyDict_SetItem(lastPushed, name, entry) : -1;
+    Py_XDECREF(entry);
+    Py_XDECREF(time);
+    return rc;
+}
+
+void pydevPyPrimeSlot(pydevRecord *rec)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *entry = lastPushed ? PyDict_GetItemString(lastPushed, rec->iointrName) : NULL;
+    if (entry) {
+        epicsTimeStamp stamp;
+        Py_INCREF(entry);
+        memcpy(&stamp, PyBytes_AS_STRING(PyTuple_GET_ITEM(entry, 1)), sizeof(stamp));
+        pydevIointrStore(rec->slot, PyTuple_GET_ITEM(entry, 0), &stamp);
+        Py_DECREF(entry);
+    }
+    PyErr_Clear();
+    PyGILState_Release(gil);
+}
+
 static PyObject *pyIointr(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                           PyObject *kwnames)
 {
@@ -719,6 +745,8 @@ static PyObject *pyIointr(PyObject *self, PyObject *const *args, Py_ssize_t narg
     } else {
         epicsTimeGetCurrent(&stamp);
     }
+    if (rememberPush(argv[0], argv[1], &stamp))
+        return NULL;
     pydevIointrPush(io, argv[1], &stamp);
     Py_RETURN_NONE;
 }
@@ -769,7 +797,7 @@ static int setupNamespace(int weStarted)
     if (PyModule_AddObjectRef(pydevModule, "Alarm", alarmType) ||
         PyModule_AddObjectRef(pydevModule, "in_ioc", Py_True))
         return -1;
-    if (!(iointrNames = PyDict_New()))
+    if (!(iointrNames = PyDict_New()) || !(lastPushed = PyDict_New()))
         return -1;
     if ((numpy = PyImport_ImportModule("numpy")) != NULL) {
         frombuffer = PyObject_GetAttrString(numpy, "frombuffer");

@@ -322,6 +322,7 @@ static long initRecord(dbCommon *prec)
             disableRecord(prec, "out of memory");
             return type->initReturn;
         }
+        pydevPyPrimeSlot(rec);  /* with what was pushed before this record existed */
     }
     rec->nextRecord = allRecords;
     allRecords = rec;
@@ -411,6 +412,7 @@ static long initDevice(int after)
     if (after || started)
         return 0;
     started = 1;
+    pydevIointrInit();
     if (pydevPyInit())
         return -1;
     return pydevWorkersStart(threads && *threads ? atoi(threads) : 3);
