@@ -2,7 +2,9 @@
 
 Importing this module picks free CA and PVA ports on 127.0.0.1 for the whole pytest process
 and sets the client environment (``EPICS_CA_AUTO_ADDR_LIST=NO``) before pyepics loads, so
-tests never reach another IOC.  One IOC runs at a time; give each test module its own PV prefix.
+tests never reach another IOC.  Up to ``SLOTS`` IOCs may run at once, each on its own ports.
+Give every IOC of a pytest process its own PV names: a channel whose name an earlier IOC
+served reconnects only after the client's search back-off (seconds).
 
     with Ioc(db_text='record(longin, "T:x") {...}', pre_init=['pydev("import math")']) as ioc:
         assert ioc.caget("T:x") == 1
@@ -13,6 +15,8 @@ tests never reach another IOC.  One IOC runs at a time; give each test module it
 from __future__ import annotations
 
 import ast
+import atexit
+import contextlib
 import os
 import pathlib
 import platform
@@ -21,7 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 _machine = platform.machine()
@@ -50,25 +54,70 @@ def _free_port_pair() -> int:
     raise RuntimeError("no free port pair on 127.0.0.1")
 
 
-CA_PORT = _free_port_pair()
-PVA_PORT = _free_port_pair()
-EPICS_ENV = {
+SLOTS = 4  # IOCs that may run at the same time, each on its own ports
+CA_PORTS = [_free_port_pair() for _ in range(SLOTS)]   # p: CA server; p+1 unused
+PVA_PORTS = [_free_port_pair() for _ in range(SLOTS)]  # p: PVA server (TCP), p+1: searches (UDP)
+CA_PORT, PVA_PORT = CA_PORTS[0], PVA_PORTS[0]
+REPEATER_PORT = _free_port_pair()
+EPICS_ENV = {  # the client side: searches reach every slot, and nothing else
     "EPICS_CA_AUTO_ADDR_LIST": "NO",
-    "EPICS_CA_ADDR_LIST": "127.0.0.1",
+    "EPICS_CA_ADDR_LIST": " ".join(f"127.0.0.1:{p}" for p in CA_PORTS),
     "EPICS_CA_SERVER_PORT": str(CA_PORT),
-    "EPICS_CA_REPEATER_PORT": str(CA_PORT + 1),
+    "EPICS_CA_REPEATER_PORT": str(REPEATER_PORT),
     "EPICS_CAS_INTF_ADDR_LIST": "127.0.0.1",
     "EPICS_CAS_BEACON_ADDR_LIST": "127.0.0.1",
     "EPICS_CAS_AUTO_BEACON_ADDR_LIST": "NO",
     "EPICS_PVA_AUTO_ADDR_LIST": "NO",
-    "EPICS_PVA_ADDR_LIST": "127.0.0.1",
+    "EPICS_PVA_ADDR_LIST": " ".join(f"127.0.0.1:{p + 1}" for p in PVA_PORTS),
     "EPICS_PVA_SERVER_PORT": str(PVA_PORT),
     "EPICS_PVA_BROADCAST_PORT": str(PVA_PORT + 1),
     "EPICS_PVAS_INTF_ADDR_LIST": "127.0.0.1",
     "EPICS_PVAS_SERVER_PORT": str(PVA_PORT),
     "EPICS_PVAS_BROADCAST_PORT": str(PVA_PORT + 1),
 }
+
+
+def server_env(slot: int) -> dict[str, str]:
+    """The environment of an IOC in ``slot``: its own CA and PVA ports."""
+    ca, pva = CA_PORTS[slot], PVA_PORTS[slot]
+    return {**EPICS_ENV, "EPICS_CA_SERVER_PORT": str(ca),
+            "EPICS_PVA_SERVER_PORT": str(pva), "EPICS_PVA_BROADCAST_PORT": str(pva + 1),
+            "EPICS_PVAS_SERVER_PORT": str(pva), "EPICS_PVAS_BROADCAST_PORT": str(pva + 1)}
+
+
+_free_slots = list(range(SLOTS))
+_slots_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def reserved_server_env() -> Iterator[dict[str, str]]:
+    """Ports for an IOC the test starts by other means (e.g. inside a Python process)."""
+    with _slots_lock:
+        slot = _free_slots.pop(0)
+    try:
+        yield server_env(slot)
+    finally:
+        with _slots_lock:
+            _free_slots.insert(0, slot)
 os.environ.update(EPICS_ENV)
+
+
+def _start_repeater() -> subprocess.Popen:
+    """A CA repeater on our repeater port (libca's ca_repeater(); the wheel has no binary).
+
+    It relays the beacons of each new IOC to the client, so channels whose names a previous
+    IOC served reconnect at once instead of after the client's search back-off.
+    """
+    code = ("import ctypes; from epicscorelibs.path import get_lib; "
+            "ctypes.CDLL(get_lib('ca')).ca_repeater()")
+    import sys
+    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **EPICS_ENV},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    atexit.register(proc.kill)
+    return proc
+
+
+_repeater = _start_repeater()
 
 import epics  # noqa: E402  (after the environment is set)
 
@@ -117,7 +166,8 @@ class Ioc:
             self.st_cmd = tmp / "st.cmd"
             self.st_cmd.write_text("\n".join(lines) + "\n")
         self.cwd = str(cwd or tmp)
-        self.env = {**os.environ, **EPICS_ENV, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.extra_env = env or {}
+        self.slot: int | None = None
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen | None = None
         self._lines: list[str] = []
@@ -128,6 +178,11 @@ class Ioc:
     def start(self) -> "Ioc":
         if not IOC_BIN.exists():
             raise IocError(f"{IOC_BIN} is missing: run `make` first")
+        with _slots_lock:
+            if not _free_slots:
+                raise IocError(f"more than {SLOTS} IOCs at once")
+            self.slot = _free_slots.pop(0)
+        self.env = {**os.environ, **server_env(self.slot), "PYTHONUNBUFFERED": "1", **self.extra_env}
         self.proc = subprocess.Popen(
             [str(IOC_BIN), str(self.st_cmd)], cwd=self.cwd, env=self.env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -169,6 +224,10 @@ class Ioc:
                 self.proc.kill()
                 self.proc.wait()
         self._reader.join(5)  # it ends at EOF, after the last lines
+        with _slots_lock:
+            if self.slot is not None:
+                _free_slots.insert(0, self.slot)
+                self.slot = None
         for pipe in (self.proc.stdin, self.proc.stdout):
             try:
                 pipe.close()
@@ -230,6 +289,8 @@ class Ioc:
     def pyeval(self, expr: str, timeout: float = 10.0) -> Any:
         """The value of a Python expression in the IOC's shared namespace (via repr)."""
         out = self.cmd(f"pydev(\"print('<<<', repr({expr}), '>>>')\")", timeout)
+        if "<<< " not in out:
+            raise IocError(f"{expr} did not evaluate in the IOC:\n{out}")
         start = out.rindex("<<< ") + 4
         return ast.literal_eval(out[start : out.rindex(" >>>")])
 
@@ -239,12 +300,12 @@ class Ioc:
         kw.setdefault("use_monitor", False)
         value = epics.caget(pv, timeout=timeout, **kw)
         if value is None:
-            raise IocError(f"caget {pv} failed")
+            raise IocError(f"caget {pv} failed; IOC console ends:\n{self.output[-1500:]}")
         return value
 
     def caput(self, pv: str, value: Any, wait: bool = True, timeout: float = 10.0) -> None:
         if epics.caput(pv, value, wait=wait, timeout=timeout) != 1:
-            raise IocError(f"caput {pv} {value!r} failed")
+            raise IocError(f"caput {pv} {value!r} failed; IOC console ends:\n{self.output[-1500:]}")
 
     def alarm(self, pv: str) -> tuple[str, str, str]:
         """(STAT, SEVR, AMSG) as strings, read over CA."""

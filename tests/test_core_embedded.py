@@ -4,7 +4,7 @@ import sys
 
 import os
 
-from harness import EPICS_ENV, ROOT
+from harness import ROOT, reserved_server_env
 
 
 def test_library_in_a_running_python(tmp_path):
@@ -13,9 +13,9 @@ def test_library_in_a_running_python(tmp_path):
         'record(longin, "E:answer") { field(DTYP, "pydev") field(INP, "@host_value + 1") field(PINI, "YES") }\n'
         'record(longin, "E:pushed") { field(DTYP, "pydev") field(INP, "@pydev.iointr(\'pushed\')") '
         'field(SCAN, "I/O Intr") }\n')
-    out = subprocess.run([sys.executable, str(ROOT / "tests/embedded_ioc.py"), str(ROOT), str(db)],
-                         capture_output=True, text=True, timeout=60,
-                         env={**os.environ, **EPICS_ENV})
+    with reserved_server_env() as env:
+        out = subprocess.run([sys.executable, str(ROOT / "tests/embedded_ioc.py"), str(ROOT), str(db)],
+                             capture_output=True, text=True, timeout=60, env={**os.environ, **env})
     text = out.stdout + out.stderr
     assert out.returncode == 0, text
     assert "RESULT in_ioc True" in text
