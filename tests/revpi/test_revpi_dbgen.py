@@ -31,17 +31,17 @@ def db():
 
 def test_a_record_per_exported_io_with_the_right_type(db):
     expect = {
-        "P:I_1": ("bi", "@pydev.iointr('revpi:I_1')"),
+        "P:I_1": ("bi", "@pydev.iointr(rpi.watch('I_1'))"),
         "P:O_16": ("bo", "@rpi.write('O_16', VAL)"),
-        "P:InputValue_1": ("longin", "@pydev.iointr('revpi:InputValue_1')"),
+        "P:InputValue_1": ("longin", "@pydev.iointr(rpi.watch('InputValue_1'))"),
         "P:OutputValue_2": ("longout", "@rpi.write('OutputValue_2', VAL)"),
-        "P:Status": ("mbbiDirect", "@pydev.iointr('revpi:Status')"),
-        "P:Flow": ("ai", "@pydev.iointr('revpi:Flow')"),
+        "P:Status": ("mbbiDirect", "@pydev.iointr(rpi.watch('Status'))"),
+        "P:Flow": ("ai", "@pydev.iointr(rpi.watch('Flow'))"),
         "P:Setpoint": ("ao", "@rpi.write('Setpoint', VAL)"),
-        "P:BatchId": ("stringin", "@pydev.iointr('revpi:BatchId')"),
+        "P:BatchId": ("stringin", "@pydev.iointr(rpi.watch('BatchId'))"),
         "P:Recipe": ("stringout", "@rpi.write('Recipe', VAL)"),
-        "P:PumpRunning": ("bi", "@pydev.iointr('revpi:PumpRunning')"),
-        "P:Offset": ("longin", "@pydev.iointr('revpi:Offset')"),
+        "P:PumpRunning": ("bi", "@pydev.iointr(rpi.watch('PumpRunning'))"),
+        "P:Offset": ("longin", "@pydev.iointr(rpi.watch('Offset'))"),
     }
     for name, (rtype, link) in expect.items():
         assert db[name][0] == rtype, name
@@ -57,11 +57,11 @@ def test_a_record_per_exported_io_with_the_right_type(db):
 
 
 def test_core_and_owner_records(db):
-    assert db["P:Core:Temperature"][1]["INP"] == "@pydev.iointr('revpi:core.temperature')"
+    assert db["P:Core:Temperature"][1]["INP"] == "@pydev.iointr(rpi.watch('core.temperature'))"
     assert db["P:Core:Status"][0] == "mbbiDirect"
     assert db["P:Core:LED:A1"][0] == "mbbo" and db["P:Core:LED:A1"][1]["TWST"] == "Red"
     assert db["P:Core:LED:A3"][1]["OUT"] == "@rpi.write('core.A3', VAL)"  # a Connect has A3
-    assert db["P:IoErrors"][1]["INP"] == "@pydev.iointr('revpi:modio.ioerrors')"
+    assert db["P:IoErrors"][1]["INP"] == "@pydev.iointr(rpi.watch('modio.ioerrors'))"
     assert db["P:ResetIoErrors"][1]["OUT"] == "@rpi.resetioerrors()"
 
 
@@ -83,7 +83,7 @@ def test_options_all_simulator_analog_var():
     db = records(dbgen.generate(str(FIXTURES / "config.rsc"), opts))
     assert db["S:I_1"] == ("bo", {"DTYP": "pydev", "DESC": "dio01 I_1",
                                   "OUT": "@pi.write('I_1', VAL)", "ZNAM": "Off", "ONAM": "On"})
-    assert db["S:O_1"][1]["INP"] == "@pydev.iointr('rp:O_1')"
+    assert db["S:O_1"][1]["INP"] == "@pydev.iointr(pi.watch('O_1'))"
     assert db["S:Counter_1"][0] == "ao"  # inputs become outputs in simulator mode
     assert db["S:InputValue_1"][0] == "ao"
     assert db["S:Input1Range"][0] == "longin" and db["S:Input1Range"][1]["PINI"] == "YES"

@@ -46,6 +46,10 @@ record(longin, "$(P)Bogus") {
     field(DTYP, "pydev") field(SCAN, "I/O Intr")
     field(INP, "@pydev.iointr('revpi:NoSuchInput')")
 }
+record(longin, "$(P)BogusAtInit") {
+    field(DTYP, "pydev") field(SCAN, "I/O Intr")
+    field(INP, "@pydev.iointr(rpi.watch('NoSuchInput'))")
+}
 record(longin, "$(P)BogusPolled") {
     field(DTYP, "pydev") field(PINI, "YES")
     field(INP, "@rpi.read('NoSuchInput')")
@@ -108,7 +112,7 @@ def db_inputs(text: str) -> dict[str, tuple[str, str]]:
     """record name -> (record type, IO name) for the generated I/O Intr input records."""
     found = {}
     for m in re.finditer(r'record\((\w+), "([^"]+)"\) \{(.*?)\n\}', text, re.S):
-        io = re.search(r"pydev\.iointr\('revpi:([^']+)'\)", m.group(3))
+        io = re.search(r"pydev\.iointr\(rpi\.watch\('([^']+)'\)\)", m.group(3))
         if io:
             found[m.group(2).replace("$(P)", P)] = (m.group(1), io.group(1))
     return found
@@ -244,6 +248,15 @@ def test_unknown_io_names_alarm_their_records(setup):
     stat, sevr, amsg = ioc.alarm(P + "BogusPolled")
     assert sevr == "INVALID" and "no IO 'NoSuchInput'" in amsg, (stat, sevr, amsg)
     assert "P:Bogus: no IO 'NoSuchInput'" in ioc.output.replace(P, "P:")
+
+
+def test_unknown_io_in_a_watch_link_disables_the_record_at_init(setup):
+    ioc = setup["ioc"]
+    out = ioc.output.replace(P, "P:")
+    assert "pydev: P:BogusAtInit: IoNotFoundError: " in out and "NoSuchInput" in out
+    assert out.index("P:BogusAtInit: IoNotFoundError") < out.index("iocRun: All initialization complete")
+    stat, sevr, amsg = ioc.alarm(P + "BogusAtInit")
+    assert (stat, sevr) == ("UDF", "INVALID") and amsg.startswith("IoNotFoundError"), (stat, sevr, amsg)
 
 
 def test_io_errors_alarm_records_and_recover(setup):

@@ -74,7 +74,8 @@ def io_record(io: IOBase, opts: Options) -> str | None:
     if opts.simulator:
         is_input = not is_input
     v, n = opts.var, io.name
-    watch = ("SCAN", "I/O Intr"), ("INP", f"@pydev.iointr('{opts.name}:{n}')")
+    # the name is computed once at record init: an unknown IO disables the record right there
+    watch = ("SCAN", "I/O Intr"), ("INP", f"@pydev.iointr({v}.watch('{n}'))")
     write = ("OUT", f"@{v}.write('{n}', VAL)"),
     common = [("DTYP", "pydev"), ("DESC", _desc(io))]
     if kind == values.MEMORY:
@@ -148,7 +149,7 @@ def core_records(modio: revpimodio2.RevPiModIO, opts: Options) -> list[str]:
             if cname in available:
                 out.append(_record(rtype, p + suffix, [
                     ("DTYP", "pydev"), ("DESC", desc), ("SCAN", "I/O Intr"),
-                    ("INP", f"@pydev.iointr('{opts.name}:{cname}')"), *extra]))
+                    ("INP", f"@pydev.iointr({v}.watch('{cname}'))"), *extra]))
         if not modio.monitoring:
             for suffix, rtype, cname, extra, desc in _CORE_OUTPUTS:
                 if cname in available:
@@ -157,7 +158,7 @@ def core_records(modio: revpimodio2.RevPiModIO, opts: Options) -> list[str]:
                         ("OUT", f"@{v}.write('{cname}', VAL)"), *extra]))
     out.append(_record("longin", p + "IoErrors", [
         ("DTYP", "pydev"), ("DESC", "process image read/write errors"), ("SCAN", "I/O Intr"),
-        ("INP", f"@pydev.iointr('{opts.name}:modio.ioerrors')"),
+        ("INP", f"@pydev.iointr({v}.watch('modio.ioerrors'))"),
         ("HIGH", 1), ("HSV", "MINOR")]))
     out.append(_record("bo", p + "ResetIoErrors", [
         ("DTYP", "pydev"), ("DESC", "reset the I/O error count"),
