@@ -130,6 +130,7 @@ typedef struct pydevIointrSlot pydevIointrSlot;
 pydevIointr *pydevIointrFind(const char *name, int create);
 pydevIointrSlot *pydevIointrAttach(pydevIointr *io, const pydevTarget *target);
 IOSCANPVT pydevIointrScan(const pydevIointr *io);
+epicsTimeStamp pydevIointrLastTime(pydevIointr *io);
 pydevIointr *pydevIointrOf(const pydevIointrSlot *slot);
 /* with the GIL held (value is a PyObject*): convert for every slot and scan the records */
 void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time);

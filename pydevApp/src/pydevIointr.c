@@ -33,6 +33,7 @@ struct pydevIointr {
     epicsMutexId lock;
     pydevIointrSlot *slots;
     unsigned long seq, scannedSeq, pushes, scans;
+    epicsTimeStamp lastTime;  /* of the last push */
     int outstanding;          /* scan priorities queued and not complete */
 };
 
@@ -112,6 +113,15 @@ pydevIointrSlot *pydevIointrAttach(pydevIointr *io, const pydevTarget *target)
 }
 
 IOSCANPVT pydevIointrScan(const pydevIointr *io) { return io->scan; }
+
+epicsTimeStamp pydevIointrLastTime(pydevIointr *io)
+{
+    epicsTimeStamp time;
+    epicsMutexMustLock(io->lock);
+    time = io->lastTime;
+    epicsMutexUnlock(io->lock);
+    return time;
+}
 pydevIointr *pydevIointrOf(const pydevIointrSlot *slot) { return slot->io; }
 
 void pydevIointrStore(pydevIointrSlot *slot, void *value, const epicsTimeStamp *time)
@@ -139,6 +149,7 @@ void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time)
     for (slot = slots; slot; slot = slot->next)
         pydevIointrStore(slot, value, time);
     epicsMutexMustLock(io->lock);
+    io->lastTime = *time;
     io->pushes++;
     io->seq++;
     if (io->slots && !io->outstanding)

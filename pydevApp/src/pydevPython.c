@@ -35,7 +35,7 @@ static PyObject *globals;        /* the one namespace of all links and pydev("..
 static PyObject *compileLink;    /* pydevice.snippet.compile_link */
 static PyObject *alarmType;      /* pydev.Alarm */
 static PyObject *iointrNames;    /* str -> capsule(pydevIointr*) */
-static PyObject *lastPushed;     /* str -> (value, capsule(epicsTimeStamp)) for late records */
+static PyObject *lastPushed;     /* str -> the last value pushed, for records that attach later */
 static PyObject *frombuffer;     /* numpy.frombuffer, or None without numpy */
 static PyObject *pydevModule;
 
@@ -678,26 +678,15 @@ static pydevIointr *iointrByName(PyObject *name)
     return io;
 }
 
-static int rememberPush(PyObject *name, PyObject *value, const epicsTimeStamp *stamp)
-{
-    PyObject *time = PyBytes_FromStringAndSize((const char *)stamp, sizeof(*stamp));
-    PyObject *entry = time ? PyTuple_Pack(2, value, time) : NULL;
-    int rc = entry ? PyDict_SetItem(lastPushed, name, entry) : -1;
-    Py_XDECREF(entry);
-    Py_XDECREF(time);
-    return rc;
-}
-
 void pydevPyPrimeSlot(pydevRecord *rec)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
-    PyObject *entry = lastPushed ? PyDict_GetItemString(lastPushed, rec->iointrName) : NULL;
-    if (entry) {
-        epicsTimeStamp stamp;
-        Py_INCREF(entry);
-        memcpy(&stamp, PyBytes_AS_STRING(PyTuple_GET_ITEM(entry, 1)), sizeof(stamp));
-        pydevIointrStore(rec->slot, PyTuple_GET_ITEM(entry, 0), &stamp);
-        Py_DECREF(entry);
+    PyObject *value = lastPushed ? PyDict_GetItemString(lastPushed, rec->iointrName) : NULL;
+    if (value) {
+        epicsTimeStamp stamp = pydevIointrLastTime(pydevIointrOf(rec->slot));
+        Py_INCREF(value);
+        pydevIointrStore(rec->slot, value, &stamp);
+        Py_DECREF(value);
     }
     PyErr_Clear();
     PyGILState_Release(gil);
@@ -745,7 +734,7 @@ static PyObject *pyIointr(PyObject *self, PyObject *const *args, Py_ssize_t narg
     } else {
         epicsTimeGetCurrent(&stamp);
     }
-    if (rememberPush(argv[0], argv[1], &stamp))
+    if (PyDict_SetItem(lastPushed, argv[0], argv[1]))  /* for records that attach later */
         return NULL;
     pydevIointrPush(io, argv[1], &stamp);
     Py_RETURN_NONE;
