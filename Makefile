@@ -53,6 +53,11 @@ run: build
 run-revpi: build
 	cd iocBoot/iocrevpi && ../../$(IOC) st.cmd
 
+# on a board with GPIO (GPIO_CHIP, GPIO_IN, GPIO_OUT choose the lines); without one,
+# iocBoot/iocgpio/demo_rig.sh runs the same IOC on a simulated chip in the gpio-sim rig
+run-gpio: build
+	cd iocBoot/iocgpio && ../../$(IOC) st.cmd
+
 test: build
 	$(VPY) -m pytest tests
 
