@@ -254,13 +254,10 @@ class Ioc:
         with self._cond:
             while text not in "".join(self._lines)[start:]:
                 left = deadline - time.monotonic()
-                if left <= 0 or (self.proc and self.proc.poll() is not None and not self._pending()):
+                if left <= 0 or (self.proc and self.proc.poll() is not None):
                     return text in "".join(self._lines)[start:]
                 self._cond.wait(min(left, 0.1))
             return True
-
-    def _pending(self) -> bool:
-        return False
 
     def cmd(self, line: str, timeout: float = 10.0) -> str:
         """Run one iocsh command and return what it printed."""

@@ -104,7 +104,6 @@ def test_iointr_last_value_wins(ioc):
 
 def test_concurrent_pushes_whose_conversion_releases_the_gil(ioc):
     """Conversion may run Python (here __index__ sleeps); pushes from two threads never hang."""
-    ioc.cmd('pydev("class Slow:\n    pass")')  # iocsh has no newline escapes: define in one line
     ioc.cmd('pydev("Slow = type(\'Slow\', (), {\'__init__\': lambda s, v: setattr(s, \'v\', v), '
             '\'__index__\': lambda s: time.sleep(0.0005) or s.v})")')
     ioc.cmd('pydev("pushers = [threading.Thread(target=lambda k=k: [pydev.iointr(\'fast\', Slow(1000 * k + i)) '

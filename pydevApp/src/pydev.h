@@ -127,7 +127,8 @@ void pydevPyAtExit(void);
 /* pydev.iointr names (pydevIointr.c) */
 typedef struct pydevIointr pydevIointr;
 typedef struct pydevIointrSlot pydevIointrSlot;
-pydevIointr *pydevIointrFind(const char *name, int create);
+/* the entry of name, created on first use; NULL only when out of memory */
+pydevIointr *pydevIointrFind(const char *name);
 pydevIointrSlot *pydevIointrAttach(pydevIointr *io, const pydevTarget *target);
 IOSCANPVT pydevIointrScan(const pydevIointr *io);
 epicsTimeStamp pydevIointrLastTime(pydevIointr *io);

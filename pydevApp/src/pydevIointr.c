@@ -2,9 +2,10 @@
  *
  * A push converts the Python value once per distinct record target ("slot") while the pusher
  * holds the GIL, then swaps it in under the name's mutex; records on I/O Intr process
- * synchronously in the scan callback thread without Python.  Pushes coalesce: while a scan is outstanding a new value only replaces the
- * stored one; when the scan completes it is requested again if a newer value arrived, so the
- * last value pushed is always the value the records end with.
+ * synchronously in the scan callback thread without Python.  Pushes coalesce: while a scan is
+ * outstanding a new value only replaces the stored one; when the scan completes it is
+ * requested again if a newer value arrived, so the last value pushed is always the value the
+ * records end with.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,7 @@ static void scanComplete(void *usr, IOSCANPVT scan, int prio)
     epicsMutexUnlock(io->lock);
 }
 
-pydevIointr *pydevIointrFind(const char *name, int create)
+pydevIointr *pydevIointrFind(const char *name)
 {
     pydevIointr *io;
     if (!namesLock)
@@ -70,7 +71,7 @@ pydevIointr *pydevIointrFind(const char *name, int create)
     for (io = names; io; io = io->next)
         if (strcmp(io->name, name) == 0)
             break;
-    if (!io && create && (io = calloc(1, sizeof(*io))) && (io->name = strdup(name))) {
+    if (!io && (io = calloc(1, sizeof(*io))) && (io->name = strdup(name))) {
         io->lock = epicsMutexMustCreate();
         scanIoInit(&io->scan);
         scanIoSetComplete(io->scan, scanComplete, io);

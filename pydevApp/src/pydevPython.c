@@ -669,7 +669,7 @@ static pydevIointr *iointrByName(PyObject *name)
         return PyCapsule_GetPointer(capsule, NULL);
     if (PyErr_Occurred() || !(text = PyUnicode_AsUTF8(name)))
         return NULL;
-    if (!(io = pydevIointrFind(text, 1)))
+    if (!(io = pydevIointrFind(text)))
         return (pydevIointr *)PyErr_NoMemory();
     if (!(capsule = PyCapsule_New(io, NULL, NULL)))
         return NULL;

@@ -273,13 +273,43 @@ static void disableRecord(dbCommon *prec, const char *why)
 
 static void runJob(pydevJob *job);
 
+/* Everything a record needs before it can process; on failure err says why. */
+static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
+{
+    const pydevRecordType *type = rec->type;
+    char pv[PVNAME_STRINGSZ + 8];
+
+    epicsSnprintf(pv, sizeof(pv), "%s.VAL", rec->prec->name);
+    if (dbNameToAddr(pv, &rec->val)) {
+        epicsSnprintf(err, errlen, "no VAL field");
+        return -1;
+    }
+    setupTarget(rec);
+    if (pydevResultAlloc(&rec->result, &rec->target)) {
+        epicsSnprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (pydevPyCompile(rec, typeFields[type - recordTypes].names,
+                       typeFields[type - recordTypes].count, err, errlen) ||
+        setupMacros(rec, err, errlen))
+        return -1;
+    if (rec->iointrName[0]) {
+        pydevIointr *io = pydevIointrFind(rec->iointrName);
+        if (!io || !(rec->slot = pydevIointrAttach(io, &rec->target))) {
+            epicsSnprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        pydevPyPrimeSlot(rec);  /* with what was pushed before this record existed */
+    }
+    return 0;
+}
+
 static long initRecord(dbCommon *prec)
 {
     const pydevRecordType *type = findType(prec->rdes->name);
     struct link *plink = dbGetDevLink(prec);
     pydevRecord *rec;
     char err[256];
-    char pv[PVNAME_STRINGSZ + 8];
 
     if (!type) {
         disableRecord(prec, "record type not supported by pydev");
@@ -290,8 +320,7 @@ static long initRecord(dbCommon *prec)
         return type->initReturn;
     }
     loadFieldNames(type, prec->rdes);
-    rec = calloc(1, sizeof(*rec));
-    if (!rec) {
+    if (!(rec = calloc(1, sizeof(*rec)))) {
         disableRecord(prec, "out of memory");
         return type->initReturn;
     }
@@ -299,30 +328,9 @@ static long initRecord(dbCommon *prec)
     rec->type = type;
     rec->job.run = runJob;
     rec->link = epicsStrDup(plink->value.instio.string ? plink->value.instio.string : "");
-    epicsSnprintf(pv, sizeof(pv), "%s.VAL", prec->name);
-    if (dbNameToAddr(pv, &rec->val)) {
-        disableRecord(prec, "no VAL field");
+    if (setupRecord(rec, err, sizeof(err))) {
+        disableRecord(prec, err);  /* dpvt stays NULL: the record never processes */
         return type->initReturn;
-    }
-    setupTarget(rec);
-    if (pydevResultAlloc(&rec->result, &rec->target)) {
-        disableRecord(prec, "out of memory");
-        return type->initReturn;
-    }
-    if (pydevPyCompile(rec, typeFields[type - recordTypes].names,
-                       typeFields[type - recordTypes].count, err, sizeof(err)) ||
-        setupMacros(rec, err, sizeof(err))) {
-        disableRecord(prec, err);
-        return type->initReturn;
-    }
-    if (rec->iointrName[0]) {
-        pydevIointr *io = pydevIointrFind(rec->iointrName, 1);
-        rec->slot = io ? pydevIointrAttach(io, &rec->target) : NULL;
-        if (!rec->slot) {
-            disableRecord(prec, "out of memory");
-            return type->initReturn;
-        }
-        pydevPyPrimeSlot(rec);  /* with what was pushed before this record existed */
     }
     rec->nextRecord = allRecords;
     allRecords = rec;
