@@ -103,6 +103,7 @@ typedef struct pydevRecord {
     unsigned long runs, errors, suppressed;
     double seconds, lastLog;
     char lastError[40];
+    char *disabled;                      /* why the record cannot run (set at init), or NULL */
     struct pydevRecord *nextRecord;
 } pydevRecord;
 
@@ -112,6 +113,7 @@ int  pydevIsOutput(const pydevRecord *rec);
 int  pydevLogAllowed(pydevRecord *rec, unsigned long *suppressed);
 void pydevApplyResult(pydevRecord *rec, const pydevResult *res);
 void pydevReportRecords(const char *typeName, int level);
+void pydevShutdown(void *unused);      /* epicsAtExit handler */
 
 /* Python (pydevPython.c) */
 int  pydevPyInit(void);
@@ -122,7 +124,8 @@ void pydevPyRun(pydevRecord *rec);
 int  pydevPyExec(const char *code);
 void pydevPyConvertPushed(void *value, const pydevTarget *target, pydevResult *res);
 void pydevPyPrimeSlot(pydevRecord *rec);
-void pydevPyAtExit(void);
+/* run Python's exit handlers (atexit), waiting at most timeout seconds for them */
+void pydevPyAtExit(double timeout);
 
 /* pydev.iointr names (pydevIointr.c) */
 typedef struct pydevIointr pydevIointr;
@@ -135,8 +138,12 @@ epicsTimeStamp pydevIointrLastTime(pydevIointr *io);
 pydevIointr *pydevIointrOf(const pydevIointrSlot *slot);
 /* with the GIL held (value is a PyObject*): convert for every slot and scan the records */
 void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time);
-/* with the GIL held: convert value into one slot (a record attached after pushes) */
-void pydevIointrStore(pydevIointrSlot *slot, void *value, const epicsTimeStamp *time);
+/* with the GIL held: convert value into one slot (a record attached after pushes); the value
+ * replaces the slot's only if seq is newer than the push it holds */
+void pydevIointrStore(pydevIointrSlot *slot, void *value, const epicsTimeStamp *time,
+                      epicsUInt64 seq);
+/* the number of the last push begun on io (0: none) */
+epicsUInt64 pydevIointrLastSeq(pydevIointr *io);
 /* once, before iocInit: pushes made before the IOC runs are scanned when it does */
 void pydevIointrInit(void);
 /* with the record lock held: store the slot's latest value; 0 if nothing was pushed yet */

@@ -13,6 +13,7 @@
 
 #include <epicsMutex.h>
 #include <epicsStdio.h>
+#include <epicsThread.h>
 #include <dbScan.h>
 #include <dbCommon.h>
 #include <initHooks.h>
@@ -24,6 +25,7 @@ struct pydevIointrSlot {
     pydevIointr *io;
     pydevTarget target;
     pydevResult value;
+    epicsUInt64 valueSeq;     /* the push the value came from: a stale one never replaces it */
     int records;
 };
 
@@ -34,6 +36,7 @@ struct pydevIointr {
     epicsMutexId lock;
     pydevIointrSlot *slots;
     unsigned long seq, scannedSeq, pushes, scans;
+    epicsUInt64 pushSeq;      /* numbers pushes in the order they began */
     epicsTimeStamp lastTime;  /* of the last push */
     int outstanding;          /* scan priorities queued and not complete */
 };
@@ -62,19 +65,37 @@ static void scanComplete(void *usr, IOSCANPVT scan, int prio)
     epicsMutexUnlock(io->lock);
 }
 
+static void createNamesLock(void *unused)
+{
+    (void)unused;
+    namesLock = epicsMutexMustCreate();
+}
+
+static pydevIointr *newName(const char *name)
+{
+    pydevIointr *io = calloc(1, sizeof(*io));
+    if (io && !(io->name = strdup(name))) {
+        free(io);
+        return NULL;
+    }
+    if (io) {
+        io->lock = epicsMutexMustCreate();
+        scanIoInit(&io->scan);
+        scanIoSetComplete(io->scan, scanComplete, io);
+    }
+    return io;
+}
+
 pydevIointr *pydevIointrFind(const char *name)
 {
+    static epicsThreadOnceId once = EPICS_THREAD_ONCE_INIT;
     pydevIointr *io;
-    if (!namesLock)
-        namesLock = epicsMutexMustCreate();  /* first call is from iocsh/iocInit, single-threaded */
+    epicsThreadOnce(&once, createNamesLock, NULL);
     epicsMutexMustLock(namesLock);
     for (io = names; io; io = io->next)
         if (strcmp(io->name, name) == 0)
             break;
-    if (!io && (io = calloc(1, sizeof(*io))) && (io->name = strdup(name))) {
-        io->lock = epicsMutexMustCreate();
-        scanIoInit(&io->scan);
-        scanIoSetComplete(io->scan, scanComplete, io);
+    if (!io && (io = newName(name)) != NULL) {
         io->next = names;
         names = io;
     }
@@ -125,18 +146,44 @@ epicsTimeStamp pydevIointrLastTime(pydevIointr *io)
 }
 pydevIointr *pydevIointrOf(const pydevIointrSlot *slot) { return slot->io; }
 
-void pydevIointrStore(pydevIointrSlot *slot, void *value, const epicsTimeStamp *time)
+/* The number the next push gets (pushes are ordered by when they begin). */
+static epicsUInt64 nextPushSeq(pydevIointr *io)
+{
+    epicsUInt64 seq;
+    epicsMutexMustLock(io->lock);
+    seq = ++io->pushSeq;
+    epicsMutexUnlock(io->lock);
+    return seq;
+}
+
+epicsUInt64 pydevIointrLastSeq(pydevIointr *io)
+{
+    epicsUInt64 seq;
+    epicsMutexMustLock(io->lock);
+    seq = io->pushSeq;
+    epicsMutexUnlock(io->lock);
+    return seq;
+}
+
+void pydevIointrStore(pydevIointrSlot *slot, void *value, const epicsTimeStamp *time,
+                      epicsUInt64 seq)
 {
     /* Convert with no lock held: conversion may run Python code, which may let another
-     * thread take the GIL and push to this name too. */
+     * thread take the GIL and push to this name too.  Whichever push began last wins in
+     * every slot, whatever order the conversions finish in. */
     pydevResult fresh, old;
     if (pydevResultAlloc(&fresh, &slot->target))
         return;
     pydevPyConvertPushed(value, &slot->target, &fresh);
     fresh.time = *time;
     epicsMutexMustLock(slot->io->lock);
-    old = slot->value;
-    slot->value = fresh;
+    if (seq > slot->valueSeq) {
+        old = slot->value;
+        slot->value = fresh;
+        slot->valueSeq = seq;
+    } else {
+        old = fresh;  /* a newer push got here first */
+    }
     epicsMutexUnlock(slot->io->lock);
     free(old.buf);
 }
@@ -144,11 +191,12 @@ void pydevIointrStore(pydevIointrSlot *slot, void *value, const epicsTimeStamp *
 void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time)
 {
     pydevIointrSlot *slot, *slots;
+    epicsUInt64 seq = nextPushSeq(io);
     epicsMutexMustLock(io->lock);
     slots = io->slots;  /* slots are only ever added, at the head */
     epicsMutexUnlock(io->lock);
     for (slot = slots; slot; slot = slot->next)
-        pydevIointrStore(slot, value, time);
+        pydevIointrStore(slot, value, time, seq);
     epicsMutexMustLock(io->lock);
     io->lastTime = *time;
     io->pushes++;

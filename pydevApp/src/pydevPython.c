@@ -17,10 +17,12 @@
 #include <dbAccess.h>
 #include <dbCommon.h>
 #include <epicsEndian.h>
+#include <epicsEvent.h>
 #include <epicsExit.h>
 #include <epicsStdio.h>
 #include <epicsThread.h>
 #include <errlog.h>
+#include <initHooks.h>
 
 #include "pydev.h"
 
@@ -37,7 +39,10 @@ static PyObject *alarmType;      /* pydev.Alarm */
 static PyObject *iointrNames;    /* str -> capsule(pydevIointr*) */
 static PyObject *lastPushed;     /* str -> the last value pushed, for records that attach later */
 static PyObject *frombuffer;     /* numpy.frombuffer, or None without numpy */
+static PyObject *nativeArray;    /* pydevice.arrays.native: other byte orders, float16 */
+static PyObject *formatException;  /* traceback.format_exception */
 static PyObject *pydevModule;
+static int startedHere;          /* we started the interpreter (not a host Python process) */
 
 /* ---- errors --------------------------------------------------------------------------- */
 
@@ -73,6 +78,62 @@ static void describe(PyObject *exc, char *buf, size_t size)
     Py_XDECREF(text);
 }
 
+/* Take the pending exception, normalised, with its traceback attached; NULL if none. */
+static PyObject *takeException(void)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value && tb)
+        PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+}
+
+/* errlog keeps at most its message size (256 bytes by default) of each call: print line by
+ * line, a long line in pieces, so the end of a traceback - the line that says what went
+ * wrong - is never cut off. */
+static void printLines(const char *text)
+{
+    enum { PIECE = 200 };
+    while (*text) {
+        const char *eol = strchr(text, '\n');
+        size_t len = eol ? (size_t)(eol - text) : strlen(text);
+        for (; len > PIECE; text += PIECE, len -= PIECE)
+            errlogPrintf("%.*s", (int)PIECE, text);
+        errlogPrintf("%.*s\n", (int)len, text);
+        text += len + (eol ? 1 : 0);
+    }
+}
+
+/* The whole traceback of exc on the console, after an optional header line. */
+static void printException(const char *header, PyObject *exc)
+{
+    PyObject *tb = PyException_GetTraceback(exc);
+    PyObject *lines = formatException ? PyObject_CallFunctionObjArgs(
+        formatException, (PyObject *)Py_TYPE(exc), exc, tb ? tb : Py_None, NULL) : NULL;
+    PyObject *empty = PyUnicode_FromString("");
+    PyObject *text = lines && empty ? PyUnicode_Join(empty, lines) : NULL;
+    PyObject *bytes = text ? PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace") : NULL;
+    PyErr_Clear();
+    if (header)
+        printLines(header);
+    if (bytes) {
+        printLines(PyBytes_AS_STRING(bytes));
+    } else {
+        char msg[256];
+        describe(exc, msg, sizeof(msg));
+        printLines(msg);
+    }
+    errlogFlush();
+    Py_XDECREF(bytes);
+    Py_XDECREF(text);
+    Py_XDECREF(empty);
+    Py_XDECREF(lines);
+    Py_XDECREF(tb);
+}
+
 /* An exception object (raised or pushed) as an alarm result. */
 static void alarmFromException(PyObject *exc, int isOutput, pydevResult *res)
 {
@@ -98,39 +159,27 @@ static void alarmFromException(PyObject *exc, int isOutput, pydevResult *res)
 /* Take the pending exception: alarm result, and a rate-limited traceback on the console. */
 static void failRun(pydevRecord *rec)
 {
-    PyObject *type, *value, *tb;
+    PyObject *exc = takeException();
     unsigned long suppressed;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (!value) {
+    if (!exc) {
         pydevResultAlarm(&rec->result, READ_ALARM, INVALID_ALARM, "unknown error");
         return;
     }
-    if (tb)
-        PyException_SetTraceback(value, tb);
-    alarmFromException(value, pydevIsOutput(rec), &rec->result);
+    alarmFromException(exc, pydevIsOutput(rec), &rec->result);
     rec->errors++;
     epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
-    if (PyObject_IsInstance(value, alarmType) != 1 && pydevLogAllowed(rec, &suppressed)) {
-        PyObject *mod = PyImport_ImportModule("traceback");
-        PyObject *lines = mod ? PyObject_CallMethod(mod, "format_exception", "OOO",
-                                                    type, value, tb ? tb : Py_None) : NULL;
-        PyObject *empty = PyUnicode_FromString("");
-        PyObject *text = lines && empty ? PyUnicode_Join(empty, lines) : NULL;
-        const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
-        PyErr_Clear();
-        errlogPrintf("pydev: %s: @%s\n%s", pydevRecordName(rec), rec->link, s ? s : rec->result.msg);
+    if (PyObject_IsInstance(exc, alarmType) != 1 && pydevLogAllowed(rec, &suppressed)) {
+        size_t size = strlen(rec->link) + PVNAME_STRINGSZ + 16;
+        char *header = malloc(size);
+        if (header)
+            epicsSnprintf(header, size, "pydev: %s: @%s", pydevRecordName(rec), rec->link);
+        printException(header, exc);
+        free(header);
         if (suppressed)
             errlogPrintf("pydev: %s: (%lu more errors not shown)\n", pydevRecordName(rec), suppressed);
-        Py_XDECREF(text);
-        Py_XDECREF(empty);
-        Py_XDECREF(lines);
-        Py_XDECREF(mod);
     }
     PyErr_Clear();
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
+    Py_DECREF(exc);
 }
 
 /* ---- results: Python object -> pydevResult ------------------------------------------- */
@@ -261,8 +310,15 @@ static int toString(PyObject *obj, char *buf, epicsUInt32 capacity, epicsUInt32 
         if (!(text = PyUnicode_Check(obj) ? (Py_INCREF(obj), obj) : PyObject_Str(obj)))
             return -1;
         if (!(s = PyUnicode_AsUTF8AndSize(text, &len))) {
+            /* lone surrogates: bytes a client wrote that were not UTF-8 go back as they came */
+            PyObject *raw;
+            PyErr_Clear();
+            raw = PyUnicode_AsEncodedString(text, "utf-8", "surrogateescape");
             Py_DECREF(text);
-            return -1;
+            if (!(text = raw))
+                return -1;
+            s = PyBytes_AS_STRING(raw);
+            len = PyBytes_GET_SIZE(raw);
         }
     }
     if ((size_t)len >= capacity) {
@@ -420,7 +476,18 @@ static int arrayFromSequence(PyObject *obj, const pydevTarget *t, pydevResult *r
     return 0;
 }
 
-static int toArray(PyObject *obj, const pydevTarget *t, pydevResult *res)
+/* bytes into a CHAR/UCHAR array: exactly those bytes (a str is a C string: see toString) */
+static int arrayFromBytes(PyObject *obj, const pydevTarget *t, pydevResult *res)
+{
+    Py_ssize_t len = PyBytes_GET_SIZE(obj);
+    if (tooMany(len, t))
+        return -1;
+    memcpy(res->buf, PyBytes_AS_STRING(obj), len);
+    res->count = (epicsUInt32)len;
+    return 0;
+}
+
+static int toArrayFrom(PyObject *obj, const pydevTarget *t, pydevResult *res, int mayConvert)
 {
     int isChars = t->dbfType == DBF_CHAR || t->dbfType == DBF_UCHAR;
     if (PyUnicode_Check(obj) || PyBytes_Check(obj)) {
@@ -429,12 +496,23 @@ static int toArray(PyObject *obj, const pydevTarget *t, pydevResult *res)
                          "with %u-byte elements", t->elemSize);
             return -1;
         }
-        return toString(obj, res->buf, t->capacity, &res->count);
+        return PyBytes_Check(obj) ? arrayFromBytes(obj, t, res)
+                                  : toString(obj, res->buf, t->capacity, &res->count);
     }
     if (t->dbfType != DBF_STRING && PyObject_CheckBuffer(obj)) {
         Py_buffer view;
         int rc;
         if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0) {
+            if (!bufferKind(view.format) && mayConvert && nativeArray) {
+                /* another byte order, float16: numpy makes a native copy we can read */
+                PyObject *native;
+                PyBuffer_Release(&view);
+                if (!(native = PyObject_CallFunctionObjArgs(nativeArray, obj, NULL)))
+                    return -1;
+                rc = toArrayFrom(native, t, res, 0);
+                Py_DECREF(native);
+                return rc;
+            }
             rc = arrayFromBuffer(&view, t, res);
             PyBuffer_Release(&view);
             return rc;
@@ -448,6 +526,11 @@ static int toArray(PyObject *obj, const pydevTarget *t, pydevResult *res)
         return rc;
     }
     return arrayFromSequence(obj, t, res);
+}
+
+static int toArray(PyObject *obj, const pydevTarget *t, pydevResult *res)
+{
+    return toArrayFrom(obj, t, res, 1);
 }
 
 /* 0: res holds the value; -1: a Python exception is set and res is unchanged. */
@@ -478,14 +561,10 @@ void pydevPyConvertPushed(void *value, const pydevTarget *target, pydevResult *r
     if (PyExceptionInstance_Check(obj)) {
         alarmFromException(obj, 0, res);
     } else if (convert(obj, target, res)) {
-        PyObject *type, *exc, *tb;
-        PyErr_Fetch(&type, &exc, &tb);
-        PyErr_NormalizeException(&type, &exc, &tb);
+        PyObject *exc = takeException();
         if (exc)
             alarmFromException(exc, 0, res);
-        Py_XDECREF(type);
         Py_XDECREF(exc);
-        Py_XDECREF(tb);
     }
 }
 
@@ -520,7 +599,7 @@ static PyObject *scalarToPy(short dbr, const void *p)
     case DBR_UINT64: return PyLong_FromUnsignedLongLong(*(const epicsUInt64 *)p);
     case DBR_FLOAT: return PyFloat_FromDouble(*(const epicsFloat32 *)p);
     case DBR_DOUBLE: return PyFloat_FromDouble(*(const epicsFloat64 *)p);
-    default: return PyUnicode_DecodeUTF8(p, strnlen(p, MAX_STRING_SIZE), "replace");
+    default: return PyUnicode_DecodeUTF8(p, strnlen(p, MAX_STRING_SIZE), "surrogateescape");
     }
 }
 
@@ -528,7 +607,7 @@ static PyObject *macroToPy(const pydevMacro *m)
 {
     long size = dbValueSize(m->dbrType), k;
     if (m->asString)
-        return PyUnicode_DecodeUTF8(m->buf, strnlen(m->buf, m->count), "replace");
+        return PyUnicode_DecodeUTF8(m->buf, strnlen(m->buf, m->count), "surrogateescape");
     if (!m->asArray)
         return scalarToPy(m->dbrType, m->buf);
     if (m->dbrType != DBR_STRING && frombuffer != Py_None) {
@@ -617,16 +696,12 @@ int pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields, cha
         link = PyObject_CallFunction(compileLink, "ssOO", rec->link, pydevRecordName(rec), names,
                                      globals);
     if (!link) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        PyErr_NormalizeException(&type, &value, &tb);
-        if (value)
-            describe(value, err, errlen);
+        PyObject *exc = takeException();
+        if (exc)
+            describe(exc, err, errlen);
         else
             epicsSnprintf(err, errlen, "cannot compile the link");
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(tb);
+        Py_XDECREF(exc);
         goto done;
     }
     rec->function = PyTuple_GET_ITEM(link, 0);
@@ -683,9 +758,10 @@ void pydevPyPrimeSlot(pydevRecord *rec)
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject *value = lastPushed ? PyDict_GetItemString(lastPushed, rec->iointrName) : NULL;
     if (value) {
-        epicsTimeStamp stamp = pydevIointrLastTime(pydevIointrOf(rec->slot));
+        pydevIointr *io = pydevIointrOf(rec->slot);
+        epicsTimeStamp stamp = pydevIointrLastTime(io);
         Py_INCREF(value);
-        pydevIointrStore(rec->slot, value, &stamp);
+        pydevIointrStore(rec->slot, value, &stamp, pydevIointrLastSeq(io));
         Py_DECREF(value);
     }
     PyErr_Clear();
@@ -695,7 +771,7 @@ void pydevPyPrimeSlot(pydevRecord *rec)
 static PyObject *pyIointr(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                           PyObject *kwnames)
 {
-    PyObject *argv[3] = {NULL, NULL, NULL};
+    PyObject *argv[3] = {NULL, NULL, NULL}, *value;
     static const char *const keywords[3] = {"name", "value", "timestamp"};
     Py_ssize_t i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
     epicsTimeStamp stamp;
@@ -734,9 +810,21 @@ static PyObject *pyIointr(PyObject *self, PyObject *const *args, Py_ssize_t narg
     } else {
         epicsTimeGetCurrent(&stamp);
     }
-    if (PyDict_SetItem(lastPushed, argv[0], argv[1]))  /* for records that attach later */
+    value = argv[1];
+    if (PyIter_Check(value) && !PyObject_CheckBuffer(value)) {
+        /* a generator gives its items once: every record of the name gets the same list */
+        if (!(value = PySequence_List(value)))
+            return NULL;
+    } else {
+        Py_INCREF(value);
+    }
+    /* records attach only before the IOC runs: until then, remember the value for them */
+    if (lastPushed && PyDict_SetItem(lastPushed, argv[0], value)) {
+        Py_DECREF(value);
         return NULL;
-    pydevIointrPush(io, argv[1], &stamp);
+    }
+    pydevIointrPush(io, value, &stamp);
+    Py_DECREF(value);
     Py_RETURN_NONE;
 }
 
@@ -757,6 +845,26 @@ static struct PyModuleDef pydevModuleDef = {
 static PyObject *initPydevModule(void) { return PyModule_Create(&pydevModuleDef); }
 
 /* ---- the interpreter ------------------------------------------------------------------ */
+
+/* a new reference to module.name, or NULL with the exception set */
+static PyObject *importAttr(const char *module, const char *name)
+{
+    PyObject *mod = PyImport_ImportModule(module);
+    PyObject *attr = mod ? PyObject_GetAttrString(mod, name) : NULL;
+    Py_XDECREF(mod);
+    return attr;
+}
+
+/* Once the IOC runs no record can attach any more: stop keeping pushed values for them. */
+static void forgetPushes(initHookState state)
+{
+    PyGILState_STATE gil;
+    if (state != initHookAfterIocRunning || !lastPushed)
+        return;
+    gil = PyGILState_Ensure();
+    Py_CLEAR(lastPushed);
+    PyGILState_Release(gil);
+}
 
 static int setupNamespace(int weStarted)
 {
@@ -795,7 +903,12 @@ static int setupNamespace(int weStarted)
     if (!frombuffer) {
         PyErr_Clear();
         frombuffer = Py_None;  /* arrays reach Python as lists */
+    } else {
+        nativeArray = importAttr("pydevice.arrays", "native");
     }
+    if (!(formatException = importAttr("traceback", "format_exception")))
+        return -1;
+    initHookRegister(forgetPushes);
     return 0;
 }
 
@@ -836,12 +949,6 @@ static void chooseInterpreter(PyConfig *config)
 
 static int initStatus = -1;
 
-static void runExitHandlers(void *unused)
-{
-    (void)unused;
-    pydevPyAtExit();
-}
-
 static void initOnce(void *unused)
 {
     PyGILState_STATE gil;
@@ -874,8 +981,8 @@ static void initOnce(void *unused)
         initStatus = 0;
     }
     if (weStarted) {
+        startedHere = 1;  /* a host interpreter runs its own exit handlers at its exit */
         PyEval_SaveThread();
-        epicsAtExit(runExitHandlers, NULL);  /* a host interpreter runs its own at its exit */
     } else {
         PyGILState_Release(gil);
     }
@@ -894,10 +1001,44 @@ void pydevPyThreadInit(void)
     PyEval_SaveThread();
 }
 
+static void flushStdio(void)
+{
+    static const char *const names[] = {"stdout", "stderr"};
+    int i;
+    for (i = 0; i < 2; i++) {
+        PyObject *stream = PySys_GetObject(names[i]);  /* borrowed */
+        PyObject *rc = stream && stream != Py_None ? PyObject_CallMethod(stream, "flush", NULL) : NULL;
+        Py_XDECREF(rc);
+    }
+    PyErr_Clear();
+}
+
+/* The process exit status a SystemExit asks for, as Python itself computes it. */
+static int exitStatus(PyObject *exc)
+{
+    PyObject *code = PyObject_GetAttrString(exc, "code");
+    int status = 1;
+    if (!code || code == Py_None) {
+        status = 0;
+    } else if (PyLong_Check(code)) {
+        status = (int)PyLong_AsLong(code);
+    } else {
+        PyObject *text = PyObject_Str(code);
+        const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
+        if (s)
+            fprintf(stderr, "%s\n", s);
+        Py_XDECREF(text);
+    }
+    PyErr_Clear();
+    Py_XDECREF(code);
+    return status;
+}
+
 int pydevPyExec(const char *code)
 {
     PyGILState_STATE gil;
     PyObject *compiled, *result = NULL;
+    int exiting = 0, status = 0;
     if (pydevPyInit())
         return -1;
     gil = PyGILState_Ensure();
@@ -908,23 +1049,66 @@ int pydevPyExec(const char *code)
     }
     if (compiled)
         result = PyEval_EvalCode(compiled, globals, globals);
-    if (!result)
-        PyErr_Print();
+    if (!result) {
+        /* never PyErr_Print: on SystemExit it ends the process behind the IOC's back */
+        PyObject *exc = takeException();
+        if (exc && PyErr_GivenExceptionMatches(exc, PyExc_SystemExit)) {
+            exiting = 1;
+            status = exitStatus(exc);
+        } else if (exc) {
+            printException(NULL, exc);
+        }
+        Py_XDECREF(exc);
+    }
     Py_XDECREF(result);
     Py_XDECREF(compiled);
-    PyRun_SimpleString("import sys; sys.stdout.flush(); sys.stderr.flush()");
+    flushStdio();
     PyGILState_Release(gil);
+    if (exiting) {
+        /* an explicit request from Python to end the IOC: the same orderly exit as `exit` */
+        printf("pydev: SystemExit(%d): the IOC exits\n", status);
+        epicsExit(status);
+    }
     return result ? 0 : -1;
 }
 
-void pydevPyAtExit(void)
+static epicsEventId exitDone;
+
+static void runExitFunctions(void *unused)
 {
-    PyGILState_STATE gil;
-    if (initStatus || !Py_IsInitialized())
-        return;
-    gil = PyGILState_Ensure();
-    if (PyRun_SimpleString("import atexit, sys\natexit._run_exitfuncs()\n"
-                           "sys.stdout.flush(); sys.stderr.flush()\n"))
-        PyErr_Clear();
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *run = importAttr("atexit", "_run_exitfuncs");
+    PyObject *rc = run ? PyObject_CallObject(run, NULL) : NULL;
+    (void)unused;
+    if (!rc) {
+        PyObject *exc = takeException();
+        if (exc && !PyErr_GivenExceptionMatches(exc, PyExc_SystemExit))
+            printException("pydev: Python exit handlers failed:", exc);
+        Py_XDECREF(exc);
+    }
+    Py_XDECREF(rc);
+    Py_XDECREF(run);
+    flushStdio();
     PyGILState_Release(gil);
+    epicsEventMustTrigger(exitDone);
+}
+
+void pydevPyAtExit(double timeout)
+{
+    if (initStatus || !startedHere || !Py_IsInitialized())
+        return;
+    /* In a thread of its own: Python code that holds the GIL in C (a long computation, an
+     * endless C loop) must not hold up the end of the IOC for longer than timeout. */
+    exitDone = epicsEventMustCreate(epicsEventEmpty);
+    if (!epicsThreadCreate("pydevExit", epicsThreadPriorityHigh,
+                           epicsThreadGetStackSize(epicsThreadStackBig), runExitFunctions, NULL)) {
+        fprintf(stderr, "pydev: cannot start a thread for the Python exit handlers\n");
+        return;
+    }
+    if (epicsEventWaitWithTimeout(exitDone, timeout) != epicsEventWaitOK) {
+        fprintf(stderr, "pydev: Python exit handlers did not finish within %g s (Python code "
+                "holds the interpreter lock); outputs they set may not be in their safe state\n",
+                timeout);
+        fflush(stderr);
+    }
 }

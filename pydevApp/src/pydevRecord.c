@@ -80,6 +80,7 @@ static struct {
 } typeFields[NTYPES];
 
 static pydevRecord *allRecords;
+static volatile int stopping;  /* the IOC is ending: no more Python runs */
 
 static char *valueBuffer(const pydevRecord *rec);
 
@@ -260,15 +261,22 @@ static int setupMacros(pydevRecord *rec, char *err, size_t errlen)
     return 0;
 }
 
-/* A record whose link cannot run: INVALID/UDF with the reason in AMSG, never processed. */
-static void disableRecord(dbCommon *prec, const char *why)
+/* A record whose link cannot run: INVALID/UDF with the reason in AMSG.  It still processes
+ * (put-callbacks complete, PINI runs), each time only to raise that alarm again. */
+static void disableRecord(dbCommon *prec, pydevRecord *rec, const char *why)
 {
     errlogPrintf("pydev: %s: %s\n", prec->name, why);
-    prec->pact = TRUE;
-    prec->stat = prec->nsta = UDF_ALARM;
-    prec->sevr = prec->nsev = INVALID_ALARM;
+    /* STAT/SEVR/AMSG, not NSTA/NSEV: processing raises the alarm again, with its message */
+    prec->stat = UDF_ALARM;
+    prec->sevr = INVALID_ALARM;
     strncpy(prec->amsg, why, sizeof(prec->amsg) - 1);
     prec->amsg[sizeof(prec->amsg) - 1] = '\0';
+    if (rec) {
+        rec->disabled = epicsStrDup(why);
+        prec->dpvt = rec;
+    } else {
+        prec->pact = TRUE;  /* out of memory: nothing to process with */
+    }
 }
 
 static void runJob(pydevJob *job);
@@ -312,29 +320,29 @@ static long initRecord(dbCommon *prec)
     char err[256];
 
     if (!type) {
-        disableRecord(prec, "record type not supported by pydev");
+        disableRecord(prec, NULL, "record type not supported by pydev");
         return -1;
     }
-    if (!plink || plink->type != INST_IO) {
-        disableRecord(prec, "link must be \"@<python code>\"");
-        return type->initReturn;
-    }
-    loadFieldNames(type, prec->rdes);
     if (!(rec = calloc(1, sizeof(*rec)))) {
-        disableRecord(prec, "out of memory");
+        disableRecord(prec, NULL, "out of memory");
         return type->initReturn;
     }
     rec->prec = prec;
     rec->type = type;
     rec->job.run = runJob;
-    rec->link = epicsStrDup(plink->value.instio.string ? plink->value.instio.string : "");
-    if (setupRecord(rec, err, sizeof(err))) {
-        disableRecord(prec, err);  /* dpvt stays NULL: the record never processes */
-        return type->initReturn;
-    }
     rec->nextRecord = allRecords;
     allRecords = rec;
-    prec->dpvt = rec;
+    if (!plink || plink->type != INST_IO) {
+        rec->link = epicsStrDup("");
+        disableRecord(prec, rec, "link must be \"@<python code>\"");
+        return type->initReturn;
+    }
+    loadFieldNames(type, prec->rdes);
+    rec->link = epicsStrDup(plink->value.instio.string ? plink->value.instio.string : "");
+    if (setupRecord(rec, err, sizeof(err)))
+        disableRecord(prec, rec, err);
+    else
+        prec->dpvt = rec;
     return type->initReturn;
 }
 
@@ -342,7 +350,7 @@ static long getIointInfo(int cmd, dbCommon *prec, IOSCANPVT *ppvt)
 {
     pydevRecord *rec = prec->dpvt;
     (void)cmd;
-    if (!rec)
+    if (!rec || rec->disabled)
         return S_dev_badInpType;  /* disabled at init, and the reason was printed then */
     if (!rec->slot) {
         errlogPrintf("pydev: %s: SCAN \"I/O Intr\" needs the link \"@pydev.iointr('name')\"\n",
@@ -382,6 +390,10 @@ static long readWrite(dbCommon *prec)
     pydevRecord *rec = prec->dpvt;
     if (!rec)
         return -1;
+    if (rec->disabled) {
+        recGblSetSevrMsg(prec, UDF_ALARM, INVALID_ALARM, "%s", rec->disabled);
+        return -1;
+    }
     if (rec->slot) {
         rec->runs++;
         if (!pydevIointrApply(rec->slot, rec)) {
@@ -393,8 +405,17 @@ static long readWrite(dbCommon *prec)
         return prec->nsev >= INVALID_ALARM ? -1 : rec->type->ioReturn;
     }
     if (prec->pact) {
+        if (rec->type->isOutput && prec->rpro && rec->result.kind == PYDEV_RESULT_VALUE)
+            /* A client wrote VAL while the code ran.  The last write wins: the code's result
+             * must not overwrite it, and RPRO now sends it to the device. */
+            return statusOf(rec, &rec->result);
         pydevApplyResult(rec, &rec->result);
         return statusOf(rec, &rec->result);
+    }
+    if (stopping) {
+        recGblSetSevrMsg(prec, rec->type->isOutput ? WRITE_ALARM : READ_ALARM, INVALID_ALARM,
+                         "the IOC is shutting down");
+        return -1;
     }
     snapshotMacros(rec);
     prec->pact = TRUE;
@@ -407,7 +428,11 @@ static void runJob(pydevJob *job)
 {
     pydevRecord *rec = (pydevRecord *)job;
     dbCommon *prec = rec->prec;
-    pydevPyRun(rec);
+    if (stopping)
+        pydevResultAlarm(&rec->result, rec->type->isOutput ? WRITE_ALARM : READ_ALARM,
+                         INVALID_ALARM, "the IOC is shutting down");
+    else
+        pydevPyRun(rec);
     dbScanLock(prec);
     prec->rset->process(prec);
     dbScanUnlock(prec);
@@ -426,6 +451,17 @@ static long initDevice(int after)
     return pydevWorkersStart(threads && *threads ? atoi(threads) : 3);
 }
 
+/* epicsAtExit: no Python runs for records from now on; then Python's exit handlers (which
+ * put outputs in their safe state), for at most PYDEV_EXIT_TIMEOUT seconds. */
+void pydevShutdown(void *unused)
+{
+    const char *env = getenv("PYDEV_EXIT_TIMEOUT");
+    double timeout = env && *env ? atof(env) : 5.0;
+    (void)unused;
+    stopping = 1;
+    pydevPyAtExit(timeout > 0 ? timeout : 5.0);
+}
+
 void pydevReportRecords(const char *typeName, int level)
 {
     pydevRecord *rec;
@@ -437,7 +473,9 @@ void pydevReportRecords(const char *typeName, int level)
                rec->runs && !rec->slot ? 1e6 * rec->seconds / rec->runs : 0.0);
         if (rec->slot)
             printf("  iointr '%s'", rec->iointrName);
-        if (rec->lastError[0])
+        if (rec->disabled)
+            printf("  DISABLED: %s", rec->disabled);
+        else if (rec->lastError[0])
             printf("  last error: %s", rec->lastError);
         printf("\n");
         if (level > 1)

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 
+#include <epicsExit.h>
 #include <epicsExport.h>
 #include <iocsh.h>
 
@@ -47,6 +48,9 @@ static void reportCall(const iocshArgBuf *args)
 
 static void pydevRegister(void)
 {
+    static int registered;
+    if (!registered++)
+        epicsAtExit(pydevShutdown, NULL);  /* first registered, so it runs after iocShutdown */
     iocshRegister(&pydevDef, pydevCall);
     iocshRegister(&reportDef, reportCall);
 }

@@ -5,6 +5,7 @@
  * (the next record of a FLNK chain) is kept by that worker and run next, without a wake-up or
  * a thread switch; further jobs go to the shared queue and wake one idle worker each.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -30,6 +31,7 @@ static struct {
     worker *idle;
     worker *workers;
     int count;
+    unsigned int stackSize;
 } pool;
 
 static epicsThreadPrivateId currentWorker;
@@ -98,8 +100,38 @@ void pydevWorkersQueue(pydevJob *job)
         epicsEventMustTrigger(wake->wake);
 }
 
+/* Bytes of stack per worker: PYDEV_STACK_SIZE (with an optional k or M), else what a new
+ * pthread gets by default - the stack Python's own threads run on - so that recursion a
+ * Python thread survives also runs in a snippet (EPICS' "big" stack is only 2 MiB here). */
+static unsigned int workerStackSize(void)
+{
+    const char *env = getenv("PYDEV_STACK_SIZE");
+    size_t size = 0;
+    pthread_attr_t attr;
+    if (env && *env) {
+        char *end;
+        double v = strtod(env, &end);
+        if (*end == 'k' || *end == 'K')
+            v *= 1024;
+        else if (*end == 'm' || *end == 'M')
+            v *= 1024 * 1024;
+        if (v >= 64 * 1024 && v < 4e9)
+            return (unsigned int)v;
+        errlogPrintf("pydev: PYDEV_STACK_SIZE=%s is not a size from 64k to 4G; using the default\n", env);
+    }
+    if (pthread_attr_init(&attr) == 0) {
+        if (pthread_attr_getstacksize(&attr, &size) != 0)
+            size = 0;
+        pthread_attr_destroy(&attr);
+    }
+    if (size < 8u * 1024 * 1024)
+        size = 8u * 1024 * 1024;
+    return (unsigned int)size;
+}
+
 int pydevWorkersStart(int count)
 {
+    unsigned int stackSize = workerStackSize();
     int i;
     if (pool.count)
         return 0;
@@ -115,14 +147,14 @@ int pydevWorkersStart(int count)
         pool.workers[i].wake = epicsEventMustCreate(epicsEventEmpty);
         pool.workers[i].busy = 1;
         snprintf(name, sizeof(name), "pydev%d", i);
-        if (!epicsThreadCreate(name, epicsThreadPriorityMedium,
-                               epicsThreadGetStackSize(epicsThreadStackBig),
+        if (!epicsThreadCreate(name, epicsThreadPriorityMedium, stackSize,
                                workerMain, &pool.workers[i])) {
             errlogPrintf("pydev: cannot start worker thread %s\n", name);
             return -1;
         }
     }
     pool.count = count;
+    pool.stackSize = stackSize;
     return 0;
 }
 
@@ -136,8 +168,9 @@ void pydevWorkersReport(int level)
     epicsMutexMustLock(pool.lock);
     for (i = 0; i < pool.count; i++)
         busy += pool.workers[i].busy;
-    printf("pydev workers: %d (%d busy), queue depth %lu (max %lu), %lu jobs queued\n",
-           pool.count, busy, pool.depth, pool.maxDepth, pool.queued);
+    printf("pydev workers: %d (%d busy), queue depth %lu (max %lu), %lu jobs queued, "
+           "%u KiB stack each\n", pool.count, busy, pool.depth, pool.maxDepth, pool.queued,
+           pool.stackSize / 1024);
     if (level > 0)
         for (i = 0; i < pool.count; i++)
             printf("  pydev%d: %s, %lu jobs run\n", i, pool.workers[i].busy ? "busy" : "idle",

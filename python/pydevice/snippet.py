@@ -22,8 +22,10 @@ Rules (compatible with the original PyDevice):
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
-from typing import Callable, Collection, NamedTuple
+import sys
+from typing import Callable, Collection, Iterator, NamedTuple
 
 __all__ = ["Link", "compile_link"]
 
@@ -167,6 +169,34 @@ def _top_level_bindings(body: list[ast.stmt]) -> list[str]:
     return list(names)
 
 
+def _depth(tree: ast.AST) -> int:
+    """How deeply the syntax tree nests (without recursion: that is what it measures)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+@contextlib.contextmanager
+def _recursion_room(tree: ast.AST) -> Iterator[None]:
+    """Let the recursive tree walks below handle whatever nesting the parser accepted.
+
+    A chain of a few hundred operators parses and compiles in Python, but walking it with
+    ``ast.NodeTransformer`` takes a few frames per level; the limit is raised by that much
+    for the walk and compilation only.
+    """
+    old = sys.getrecursionlimit()
+    needed = old + 4 * _depth(tree)
+    if needed > old + 200:
+        sys.setrecursionlimit(needed)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
 def compile_link(text: str, record: str, fields: Collection[str], namespace: dict) -> Link:
     """Compile link ``text`` of ``record`` whose valid field names are ``fields``.
 
@@ -176,6 +206,12 @@ def compile_link(text: str, record: str, fields: Collection[str], namespace: dic
     """
     tree = ast.parse(text, filename=record, mode="exec")
     iointr = _iointr_name(tree, record, namespace)
+    with _recursion_room(tree):
+        return _compile_tree(tree, record, fields, namespace, iointr)
+
+
+def _compile_tree(tree: ast.Module, record: str, fields: Collection[str], namespace: dict,
+                  iointr: str | None) -> Link:
     macros = _Macros(fields)
     tree = macros.visit(tree)
     body = tree.body or [ast.Pass()]
