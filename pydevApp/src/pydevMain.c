@@ -6,6 +6,8 @@
 #include <epicsThread.h>
 #include <iocsh.h>
 
+#include "pydevSignals.h"
+
 #ifdef PYDEV_REGISTER_ALL
 #include <iocshRegisterCommon.h>
 void pydevRegisterAllCommand(void);
@@ -15,6 +17,7 @@ int main(int argc, char *argv[])
 {
     /* a console read by people and by programs through pipes: line by line */
     setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
+    pydevSignalsInstall();
 #ifdef PYDEV_REGISTER_ALL
     iocshRegisterCommon();  /* the EPICS build's generated registration code does this */
     pydevRegisterAllCommand();

@@ -10,6 +10,7 @@
 #include <iocsh.h>
 
 #include "pydev.h"
+#include "pydevSignals.h"
 
 static const iocshArg pydevArg0 = {"python code", iocshArgString};
 static const iocshArg *const pydevArgs[] = {&pydevArg0};
@@ -28,6 +29,7 @@ static void pydevCall(const iocshArgBuf *args)
         return;
     }
     iocshSetError(pydevPyExec(args[0].sval) ? 1 : 0);
+    pydevSignalsCheck();
 }
 
 static const iocshArg reportArg0 = {"level", iocshArgInt};

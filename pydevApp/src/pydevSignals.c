@@ -1,0 +1,121 @@
+/* pydevSignals.c - SIGTERM and SIGINT end pydevIoc the orderly way.
+ *
+ * systemd and procServ stop an IOC with SIGTERM, a person with Ctrl-C.  Either must run the
+ * same epicsExit as the iocsh `exit`, so that exit handlers put outputs in their safe state.
+ * The handler only writes the signal number to a pipe; a thread reads it and calls epicsExit.
+ * A second signal exits at once, and so does a shutdown that takes longer than its bound.
+ *
+ * Python leaves a C handler alone when it starts its `signal` module, but Python code may
+ * replace it with signal.signal(); such a handler would never run (the main thread is the
+ * iocsh, not Python), so pydevSignalsCheck puts ours back after each pydev command.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <epicsExit.h>
+#include <epicsThread.h>
+#include <errlog.h>
+
+#include "pydevSignals.h"
+
+static const int stopSignals[] = {SIGTERM, SIGINT};
+#define NSIGNALS (int)(sizeof(stopSignals) / sizeof(stopSignals[0]))
+static int pipeFds[2] = {-1, -1};
+static volatile sig_atomic_t received;
+
+static void onSignal(int sig)
+{
+    unsigned char byte = (unsigned char)sig;
+    if (received++) {
+        static const char msg[] = "pydevIoc: second signal: exiting at once\n";
+        (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        _exit(128 + sig);
+    }
+    (void)!write(pipeFds[1], &byte, 1);
+}
+
+static void exitInOrder(void *unused)
+{
+    (void)unused;
+    epicsExit(0);
+}
+
+/* Seconds the orderly exit may take: the Python exit handlers' bound plus room for EPICS. */
+static double shutdownBound(void)
+{
+    const char *env = getenv("PYDEV_EXIT_TIMEOUT");
+    double pythonBound = env && *env ? atof(env) : 5.0;
+    return (pythonBound > 0 ? pythonBound : 5.0) + 5.0;
+}
+
+static void watchSignals(void *unused)
+{
+    unsigned char sig = 0;
+    double bound = shutdownBound();
+    (void)unused;
+    while (read(pipeFds[0], &sig, 1) != 1)
+        if (errno != EINTR)
+            return;
+    fprintf(stderr, "pydevIoc: %s: shutting down (a second signal exits at once)\n",
+            strsignal(sig));
+    fflush(stderr);
+    if (!epicsThreadCreate("pydevStop", epicsThreadPriorityHigh,
+                           epicsThreadGetStackSize(epicsThreadStackBig), exitInOrder, NULL))
+        epicsExit(0);
+    epicsThreadSleep(bound);
+    fprintf(stderr, "pydevIoc: shutdown did not finish within %g s: exiting at once\n", bound);
+    fflush(stderr);
+    _exit(1);
+}
+
+static int installed(int sig)
+{
+    struct sigaction now;
+    return sigaction(sig, NULL, &now) == 0 && now.sa_handler == onSignal;
+}
+
+static void install(int sig)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(sig, &action, NULL);
+}
+
+int pydevSignalsInstall(void)
+{
+    int i;
+    if (pipeFds[0] >= 0)
+        return 0;
+    if (pipe(pipeFds) != 0) {
+        perror("pydevIoc: pipe");
+        return -1;
+    }
+    if (!epicsThreadCreate("pydevSignals", epicsThreadPriorityHigh,
+                           epicsThreadGetStackSize(epicsThreadStackSmall), watchSignals, NULL))
+        return -1;
+    for (i = 0; i < NSIGNALS; i++)
+        install(stopSignals[i]);
+    return 0;
+}
+
+void pydevSignalsCheck(void)
+{
+    int i;
+    if (pipeFds[0] < 0)
+        return;  /* another IOC program: its signals are its own business */
+    for (i = 0; i < NSIGNALS; i++) {
+        if (installed(stopSignals[i]))
+            continue;
+        errlogPrintf("pydev: Python code replaced the %s handler; pydevIoc keeps its own, which "
+                     "ends the IOC in order (use atexit for clean-up code)\n",
+                     strsignal(stopSignals[i]));
+        install(stopSignals[i]);
+    }
+}

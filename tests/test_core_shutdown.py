@@ -1,0 +1,71 @@
+"""How pydevIoc ends: every way runs the same orderly exit (Python's atexit handlers included).
+
+systemd and procServ stop an IOC with SIGTERM, a person with Ctrl-C (SIGINT), st.cmd or the
+console with `exit`.  Safe output states are set by exit handlers, so each path must run them,
+within a bound, even while workers are busy or hung.
+"""
+import signal
+import time
+
+import epics
+import pytest
+
+from harness import Ioc
+
+MARK = "PY-ATEXIT-RAN"
+ATEXIT = f'pydev("import atexit; atexit.register(print, \'{MARK}\')")'
+
+
+def _ended_in_order(ioc: Ioc, sig: int, timeout: float = 15.0) -> float:
+    """Send sig; the exit status, and the time the IOC took to end."""
+    start = time.monotonic()
+    ioc.proc.send_signal(sig)
+    status = ioc.proc.wait(timeout)
+    elapsed = time.monotonic() - start
+    assert status == 0, ioc.output[-2000:]
+    assert ioc.wait_for(MARK, 2), ioc.output[-2000:]
+    return elapsed
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_runs_the_orderly_exit(sig):
+    with Ioc(pre_init=[ATEXIT]) as ioc:
+        _ended_in_order(ioc, sig)
+        assert "shutting down" in ioc.output
+
+
+def test_ctrl_c_still_ends_the_ioc_after_python_imports_signal():
+    with Ioc(pre_init=['pydev("import signal")', ATEXIT]) as ioc:
+        _ended_in_order(ioc, signal.SIGINT)
+
+
+def test_a_python_signal_handler_does_not_take_the_signal_away():
+    code = 'pydev("import signal; signal.signal(signal.SIGTERM, lambda *a: None)")'
+    with Ioc(pre_init=[code, ATEXIT]) as ioc:
+        assert "replaced the Terminated handler" in ioc.output
+        _ended_in_order(ioc, signal.SIGTERM)
+
+
+def test_a_second_signal_exits_at_once():
+    slow = 'pydev("import atexit, time; atexit.register(time.sleep, 30)")'
+    with Ioc(pre_init=[slow], env={"PYDEV_EXIT_TIMEOUT": "60"}) as ioc:
+        ioc.proc.send_signal(signal.SIGTERM)
+        assert ioc.wait_for("shutting down", 5)
+        time.sleep(0.5)
+        start = time.monotonic()
+        ioc.proc.send_signal(signal.SIGTERM)
+        assert ioc.proc.wait(5) == 128 + signal.SIGTERM
+        assert time.monotonic() - start < 2
+
+
+def test_sigterm_ends_the_ioc_in_bounded_time_while_every_worker_is_busy():
+    db = "\n".join(f'record(ao, "SD:busy{i}") {{ field(DTYP, "pydev") field(OUT, "@time.sleep(VAL)") }}'
+                   for i in range(4))
+    with Ioc(db, pre_init=['pydev("import time")', ATEXIT], env={"PYDEV_NUM_THREADS": "3"}) as ioc:
+        for i in range(4):
+            epics.caput(f"SD:busy{i}", 600, wait=False)
+        time.sleep(0.5)
+        assert ioc.caget("SD:busy0.PACT") == 1
+        elapsed = _ended_in_order(ioc, signal.SIGTERM)
+        print(f"shutdown with 3 of 3 workers in a 600 s sleep: {elapsed:.2f} s")
+        assert elapsed < 5
