@@ -75,10 +75,25 @@ typedef struct pydevMacro {
 typedef struct pydevJob {
     struct pydevJob *next;
     void (*run)(struct pydevJob *job);
+    /* the watch thread: the job ran past its timeout (its late result will be refused) */
+    void (*expire)(struct pydevJob *job);
+    double timeout;          /* seconds the run may take; 0: no limit */
+    double queuedAt;
 } pydevJob;
 
-int  pydevWorkersStart(int count);
+typedef struct pydevWorkersStats {
+    int workers, busy, stuck;
+    unsigned long depth, queued, expired;
+    double oldestAge;        /* seconds: the longest-running or longest-queued job */
+} pydevWorkersStats;
+
+/* count workers at all times (stuck ones replaced, up to capacity); threadInit runs first in
+ * every worker thread */
+int  pydevWorkersStart(int count, int capacity, void (*threadInit)(void));
 void pydevWorkersQueue(pydevJob *job);
+/* in job->run, before completing: 0 if the job expired meanwhile (drop its result) */
+int  pydevWorkersClaim(pydevJob *job);
+void pydevWorkersGetStats(pydevWorkersStats *stats);
 void pydevWorkersReport(int level);
 
 /* ---- per-record state ---------------------------------------------------------------- */
@@ -104,6 +119,8 @@ typedef struct pydevRecord {
     double seconds, lastLog;
     char lastError[40];
     char *disabled;                      /* why the record cannot run (set at init), or NULL */
+    int running;                         /* atomic: queued or running in a worker */
+    int timedOut;                        /* the watch thread completes the record: TIMEOUT */
     struct pydevRecord *nextRecord;
 } pydevRecord;
 
@@ -144,11 +161,20 @@ void pydevIointrStore(pydevIointrSlot *slot, void *value, const epicsTimeStamp *
                       epicsUInt64 seq);
 /* the number of the last push begun on io (0: none) */
 epicsUInt64 pydevIointrLastSeq(pydevIointr *io);
+/* from C, without Python: a number to every record of io (strings get "%g") */
+void pydevIointrPushNumber(pydevIointr *io, double value);
+/* the entry of name if a record or a push made it; NULL otherwise */
+pydevIointr *pydevIointrLookup(const char *name);
+/* pushes and the scans they caused, over all names but the reserved "pydev:..." */
+void pydevIointrTotals(unsigned long *pushes, unsigned long *scans);
 /* once, before iocInit: pushes made before the IOC runs are scanned when it does */
 void pydevIointrInit(void);
 /* with the record lock held: store the slot's latest value; 0 if nothing was pushed yet */
 int  pydevIointrApply(pydevIointrSlot *slot, pydevRecord *rec);
 void pydevIointrReport(int level);
+
+/* Diagnostic figures pushed once a second (pydevStats.c); once, before iocInit */
+void pydevStatsInit(void);
 
 /* Shared helpers */
 double pydevNow(void);

@@ -15,6 +15,7 @@
 #include <epicsStdio.h>
 #include <epicsThread.h>
 #include <dbScan.h>
+#include <alarm.h>
 #include <dbCommon.h>
 #include <initHooks.h>
 
@@ -165,38 +166,39 @@ epicsUInt64 pydevIointrLastSeq(pydevIointr *io)
     return seq;
 }
 
+/* Swap a converted value into slot, unless a newer push got there first. */
+static void storeFresh(pydevIointrSlot *slot, pydevResult *fresh, epicsUInt64 seq)
+{
+    pydevResult old;
+    epicsMutexMustLock(slot->io->lock);
+    if (seq > slot->valueSeq) {
+        old = slot->value;
+        slot->value = *fresh;
+        slot->valueSeq = seq;
+    } else {
+        old = *fresh;
+    }
+    epicsMutexUnlock(slot->io->lock);
+    free(old.buf);
+}
+
 void pydevIointrStore(pydevIointrSlot *slot, void *value, const epicsTimeStamp *time,
                       epicsUInt64 seq)
 {
     /* Convert with no lock held: conversion may run Python code, which may let another
      * thread take the GIL and push to this name too.  Whichever push began last wins in
      * every slot, whatever order the conversions finish in. */
-    pydevResult fresh, old;
+    pydevResult fresh;
     if (pydevResultAlloc(&fresh, &slot->target))
         return;
     pydevPyConvertPushed(value, &slot->target, &fresh);
     fresh.time = *time;
-    epicsMutexMustLock(slot->io->lock);
-    if (seq > slot->valueSeq) {
-        old = slot->value;
-        slot->value = fresh;
-        slot->valueSeq = seq;
-    } else {
-        old = fresh;  /* a newer push got here first */
-    }
-    epicsMutexUnlock(slot->io->lock);
-    free(old.buf);
+    storeFresh(slot, &fresh, seq);
 }
 
-void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time)
+/* After the slots have the value: count the push, and scan unless a scan is outstanding. */
+static void pushed(pydevIointr *io, const epicsTimeStamp *time)
 {
-    pydevIointrSlot *slot, *slots;
-    epicsUInt64 seq = nextPushSeq(io);
-    epicsMutexMustLock(io->lock);
-    slots = io->slots;  /* slots are only ever added, at the head */
-    epicsMutexUnlock(io->lock);
-    for (slot = slots; slot; slot = slot->next)
-        pydevIointrStore(slot, value, time, seq);
     epicsMutexMustLock(io->lock);
     io->lastTime = *time;
     io->pushes++;
@@ -204,6 +206,94 @@ void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time)
     if (io->slots && !io->outstanding)
         requestScanLocked(io);
     epicsMutexUnlock(io->lock);
+}
+
+static pydevIointrSlot *slotsOf(pydevIointr *io)
+{
+    pydevIointrSlot *slots;
+    epicsMutexMustLock(io->lock);
+    slots = io->slots;  /* slots are only ever added, at the head */
+    epicsMutexUnlock(io->lock);
+    return slots;
+}
+
+void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time)
+{
+    pydevIointrSlot *slot;
+    epicsUInt64 seq = nextPushSeq(io);
+    for (slot = slotsOf(io); slot; slot = slot->next)
+        pydevIointrStore(slot, value, time, seq);
+    pushed(io, time);
+}
+
+/* A number as a result for target, without Python (diagnostics pushed from C). */
+static void numberResult(pydevResult *res, const pydevTarget *t, double value)
+{
+    switch (t->shape) {
+    case PYDEV_SCALAR:
+        res->kind = PYDEV_RESULT_VALUE;
+        res->d = value;
+        res->i = (epicsInt64)value;
+        break;
+    case PYDEV_STRING:
+    case PYDEV_LSTRING:
+        res->kind = PYDEV_RESULT_VALUE;
+        res->count = (epicsUInt32)epicsSnprintf(res->buf, t->capacity, "%g", value) + 1;
+        if (res->count > t->capacity)
+            res->count = t->capacity;
+        break;
+    default:
+        pydevResultAlarm(res, SOFT_ALARM, INVALID_ALARM, "a number, not an array");
+        break;
+    }
+}
+
+void pydevIointrPushNumber(pydevIointr *io, double value)
+{
+    pydevIointrSlot *slot;
+    epicsUInt64 seq = nextPushSeq(io);
+    epicsTimeStamp now;
+    epicsTimeGetCurrent(&now);
+    for (slot = slotsOf(io); slot; slot = slot->next) {
+        pydevResult fresh;
+        if (pydevResultAlloc(&fresh, &slot->target))
+            continue;
+        numberResult(&fresh, &slot->target, value);
+        fresh.time = now;
+        storeFresh(slot, &fresh, seq);
+    }
+    pushed(io, &now);
+}
+
+pydevIointr *pydevIointrLookup(const char *name)
+{
+    pydevIointr *io = NULL;
+    if (!namesLock)
+        return NULL;
+    epicsMutexMustLock(namesLock);
+    for (io = names; io; io = io->next)
+        if (strcmp(io->name, name) == 0)
+            break;
+    epicsMutexUnlock(namesLock);
+    return io;
+}
+
+void pydevIointrTotals(unsigned long *pushes, unsigned long *scans)
+{
+    pydevIointr *io;
+    *pushes = *scans = 0;
+    if (!namesLock)
+        return;
+    epicsMutexMustLock(namesLock);
+    for (io = names; io; io = io->next) {
+        if (strncmp(io->name, "pydev:", 6) == 0)
+            continue;  /* the diagnostics' own names (pydevStats.c) */
+        epicsMutexMustLock(io->lock);
+        *pushes += io->pushes;
+        *scans += io->scans;
+        epicsMutexUnlock(io->lock);
+    }
+    epicsMutexUnlock(namesLock);
 }
 
 /* Scan requests made before the IOC ran were dropped: deliver what was pushed by then. */

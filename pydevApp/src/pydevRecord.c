@@ -16,7 +16,9 @@
 #include <dbBase.h>
 #include <dbLock.h>
 #include <dbScan.h>
+#include <dbStaticLib.h>
 #include <devSup.h>
+#include <epicsAtomic.h>
 #include <epicsExport.h>
 #include <epicsStdio.h>
 #include <epicsString.h>
@@ -280,6 +282,27 @@ static void disableRecord(dbCommon *prec, pydevRecord *rec, const char *why)
 }
 
 static void runJob(pydevJob *job);
+static void expireJob(pydevJob *job);
+
+/* Seconds a run of this record may take: info(pydev:timeout, "2.5"), else PYDEV_TIMEOUT;
+ * 0 (the default) is no limit.  -1 if the tag is not a number. */
+static double timeLimit(dbCommon *prec)
+{
+    const char *env = getenv("PYDEV_TIMEOUT"), *text = env;
+    DBENTRY entry;
+    double value;
+    char *end;
+    dbInitEntryFromRecord(prec, &entry);
+    if (dbFindInfo(&entry, "pydev:timeout") == 0)
+        text = dbGetInfoString(&entry);
+    if (!text || !*text) {
+        dbFinishEntry(&entry);
+        return 0.0;
+    }
+    value = strtod(text, &end);
+    dbFinishEntry(&entry);
+    return (*end || value < 0) ? -1.0 : value;
+}
 
 /* Everything a record needs before it can process; on failure err says why. */
 static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
@@ -330,6 +353,7 @@ static long initRecord(dbCommon *prec)
     rec->prec = prec;
     rec->type = type;
     rec->job.run = runJob;
+    rec->job.expire = expireJob;
     rec->nextRecord = allRecords;
     allRecords = rec;
     if (!plink || plink->type != INST_IO) {
@@ -339,7 +363,9 @@ static long initRecord(dbCommon *prec)
     }
     loadFieldNames(type, prec->rdes);
     rec->link = epicsStrDup(plink->value.instio.string ? plink->value.instio.string : "");
-    if (setupRecord(rec, err, sizeof(err)))
+    if ((rec->job.timeout = timeLimit(prec)) < 0)
+        disableRecord(prec, rec, "info(pydev:timeout) must be seconds, e.g. \"2.5\"");
+    else if (setupRecord(rec, err, sizeof(err)))
         disableRecord(prec, rec, err);
     else
         prec->dpvt = rec;
@@ -405,6 +431,12 @@ static long readWrite(dbCommon *prec)
         return prec->nsev >= INVALID_ALARM ? -1 : rec->type->ioReturn;
     }
     if (prec->pact) {
+        if (rec->timedOut) {
+            rec->timedOut = 0;
+            recGblSetSevrMsg(prec, TIMEOUT_ALARM, INVALID_ALARM, "no result within %g s",
+                             rec->job.timeout);
+            return -1;
+        }
         if (rec->type->isOutput && prec->rpro && rec->result.kind == PYDEV_RESULT_VALUE)
             /* A client wrote VAL while the code ran.  The last write wins: the code's result
              * must not overwrite it, and RPRO now sends it to the device. */
@@ -417,8 +449,15 @@ static long readWrite(dbCommon *prec)
                          "the IOC is shutting down");
         return -1;
     }
+    if (epicsAtomicGetIntT(&rec->running)) {
+        /* a run that passed its time limit is still going: never two runs of one record */
+        recGblSetSevrMsg(prec, TIMEOUT_ALARM, INVALID_ALARM, "still busy after %g s",
+                         rec->job.timeout);
+        return -1;
+    }
     snapshotMacros(rec);
     prec->pact = TRUE;
+    epicsAtomicSetIntT(&rec->running, 1);
     pydevWorkersQueue(&rec->job);
     return 0;
 }
@@ -433,7 +472,27 @@ static void runJob(pydevJob *job)
                          INVALID_ALARM, "the IOC is shutting down");
     else
         pydevPyRun(rec);
+    if (!pydevWorkersClaim(job)) {
+        /* too late: the record was completed with a TIMEOUT alarm; drop this result */
+        epicsAtomicSetIntT(&rec->running, 0);
+        return;
+    }
+    epicsAtomicSetIntT(&rec->running, 0);
     dbScanLock(prec);
+    prec->rset->process(prec);
+    dbScanUnlock(prec);
+}
+
+/* The watch thread: the run passed its time limit.  Complete the record (put-callbacks
+ * return) with TIMEOUT/INVALID; the run goes on in its worker, whose result is dropped. */
+static void expireJob(pydevJob *job)
+{
+    pydevRecord *rec = (pydevRecord *)job;
+    dbCommon *prec = rec->prec;
+    dbScanLock(prec);
+    rec->timedOut = 1;
+    rec->errors++;
+    epicsSnprintf(rec->lastError, sizeof(rec->lastError), "no result within %g s", job->timeout);
     prec->rset->process(prec);
     dbScanUnlock(prec);
 }
@@ -444,11 +503,16 @@ static long initDevice(int after)
     const char *threads = getenv("PYDEV_NUM_THREADS");
     if (after || started)
         return 0;
+    const char *most = getenv("PYDEV_MAX_THREADS");
+    int count = threads && *threads ? atoi(threads) : 3;
     started = 1;
     pydevIointrInit();
+    pydevStatsInit();
     if (pydevPyInit())
         return -1;
-    return pydevWorkersStart(threads && *threads ? atoi(threads) : 3);
+    /* room to replace stuck workers: a hung snippet never starves the other records */
+    return pydevWorkersStart(count, most && *most ? atoi(most) : 4 * (count > 0 ? count : 1),
+                             pydevPyThreadInit);
 }
 
 /* epicsAtExit: no Python runs for records from now on; then Python's exit handlers (which

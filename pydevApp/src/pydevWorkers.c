@@ -4,10 +4,18 @@
  * completes the record under its lock.  A job queued *by a worker* while it completes a record
  * (the next record of a FLNK chain) is kept by that worker and run next, without a wake-up or
  * a thread switch; further jobs go to the shared queue and wake one idle worker each.
+ *
+ * Hang protection: a job may carry a time limit.  A watch thread expires a job that runs past
+ * it (the job's expire() completes its record with an alarm) and declares its worker stuck; a
+ * new worker takes the stuck one's place, so the pool keeps its size (up to its capacity).
+ * When the stuck code returns at last, its worker finds the job expired (pydevWorkersClaim
+ * fails), drops the late result and retires if the pool has its full size without it.
+ * This file knows nothing of Python or records: it runs jobs.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <epicsMutex.h>
 #include <epicsEvent.h>
@@ -20,26 +28,65 @@ typedef struct worker {
     struct worker *nextIdle;
     epicsEventId wake;
     pydevJob *kept;          /* continuation queued by this worker */
+    pydevJob *current;       /* the job being run, for the watch thread */
+    double startedAt;
     unsigned long jobs;
-    int busy;
+    int running;             /* a thread runs this entry (entries are reused after retiring) */
+    int busy, claimed, expired;
 } worker;
 
 static struct {
     epicsMutexId lock;
     pydevJob *head, *tail;
-    unsigned long depth, maxDepth, queued;
+    unsigned long depth, maxDepth, queued, expiredJobs;
     worker *idle;
-    worker *workers;
-    int count;
+    worker *workers;         /* capacity entries; those below `started` were used */
+    pydevJob **expiring;     /* the watch thread's scratch list, capacity entries */
+    int target;              /* workers that are not stuck, wanted at all times */
+    int started, live, stuck, capacity;
     unsigned int stackSize;
+    void (*threadInit)(void);
 } pool;
 
 static epicsThreadPrivateId currentWorker;
 
+/* A cheap clock for queue and run times: a time limit needs no better than milliseconds. */
+static double coarseNow(void)
+{
+#ifdef CLOCK_MONOTONIC_COARSE
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0)
+        return ts.tv_sec + 1e-9 * ts.tv_nsec;
+#endif
+    return pydevNow();
+}
+
+/* with pool.lock held */
+static void startRunning(worker *self, pydevJob *job)
+{
+    self->busy = 1;
+    self->current = job;
+    self->startedAt = coarseNow();
+    self->claimed = 0;
+}
+
+/* The next job; NULL when this worker, back from an expired job, is one too many. */
 static pydevJob *takeJob(worker *self)
 {
     pydevJob *job;
     epicsMutexMustLock(pool.lock);
+    self->current = NULL;
+    if (self->expired) {
+        self->expired = 0;
+        pool.stuck--;
+        if (pool.live - pool.stuck > pool.target) {
+            self->busy = 0;
+            self->running = 0;
+            pool.live--;
+            epicsMutexUnlock(pool.lock);
+            return NULL;
+        }
+    }
     while (!(job = pool.head)) {
         self->busy = 0;
         self->nextIdle = pool.idle;
@@ -52,7 +99,7 @@ static pydevJob *takeJob(worker *self)
     if (!pool.head)
         pool.tail = NULL;
     pool.depth--;
-    self->busy = 1;
+    startRunning(self, job);
     epicsMutexUnlock(pool.lock);
     return job;
 }
@@ -60,28 +107,49 @@ static pydevJob *takeJob(worker *self)
 static void workerMain(void *arg)
 {
     worker *self = arg;
+    pydevJob *job;
     epicsThreadPrivateSet(currentWorker, self);
-    pydevPyThreadInit();
-    for (;;) {
-        pydevJob *job = takeJob(self);
-        while (job) {
+    if (pool.threadInit)
+        pool.threadInit();
+    while ((job = takeJob(self)) != NULL) {
+        for (;;) {
             job->run(job);
             self->jobs++;
-            job = self->kept;
+            if (!(job = self->kept))
+                break;
             self->kept = NULL;
+            epicsMutexMustLock(pool.lock);
+            startRunning(self, job);
+            epicsMutexUnlock(pool.lock);
         }
     }
 }
 
+int pydevWorkersClaim(pydevJob *job)
+{
+    worker *self = pool.capacity ? epicsThreadPrivateGet(currentWorker) : NULL;
+    int mine = 1;
+    if (!self)
+        return 1;
+    epicsMutexMustLock(pool.lock);
+    if (self->expired && self->current == job)
+        mine = 0;
+    else
+        self->claimed = 1;
+    epicsMutexUnlock(pool.lock);
+    return mine;
+}
+
 void pydevWorkersQueue(pydevJob *job)
 {
-    worker *self = pool.count ? epicsThreadPrivateGet(currentWorker) : NULL;
+    worker *self = pool.capacity ? epicsThreadPrivateGet(currentWorker) : NULL;
     worker *wake = NULL;
     job->next = NULL;
     if (self && !self->kept) {
         self->kept = job;
         return;
     }
+    job->queuedAt = coarseNow();
     epicsMutexMustLock(pool.lock);
     if (pool.tail)
         pool.tail->next = job;
@@ -129,51 +197,151 @@ static unsigned int workerStackSize(void)
     return (unsigned int)size;
 }
 
-int pydevWorkersStart(int count)
+/* with pool.lock held */
+static int startWorker(void)
 {
-    unsigned int stackSize = workerStackSize();
+    worker *w;
+    char name[16];
     int i;
-    if (pool.count)
+    for (i = 0; i < pool.capacity && pool.workers[i].running; i++)
+        ;
+    if (i == pool.capacity)
+        return -1;
+    w = &pool.workers[i];
+    if (!w->wake)
+        w->wake = epicsEventMustCreate(epicsEventEmpty);
+    w->busy = 1;
+    w->running = 1;
+    snprintf(name, sizeof(name), "pydev%d", i);
+    if (!epicsThreadCreate(name, epicsThreadPriorityMedium, pool.stackSize, workerMain, w)) {
+        errlogPrintf("pydev: cannot start worker thread %s\n", name);
+        w->running = w->busy = 0;
+        return -1;
+    }
+    if (i >= pool.started)
+        pool.started = i + 1;
+    pool.live++;
+    return 0;
+}
+
+static void watchMain(void *unused)
+{
+    (void)unused;
+    for (;;) {
+        int i, n = 0;
+        double now;
+        epicsThreadSleep(0.05);
+        now = coarseNow();
+        epicsMutexMustLock(pool.lock);
+        for (i = 0; i < pool.started; i++) {
+            worker *w = &pool.workers[i];
+            pydevJob *job = w->current;
+            if (job && w->running && w->busy && !w->claimed && !w->expired && job->timeout > 0 &&
+                now - w->startedAt > job->timeout) {
+                w->expired = 1;
+                pool.stuck++;
+                pool.expiredJobs++;
+                pool.expiring[n++] = job;
+            }
+        }
+        while (pool.live - pool.stuck < pool.target && startWorker() == 0)
+            ;
+        epicsMutexUnlock(pool.lock);
+        for (i = 0; i < n; i++)
+            pool.expiring[i]->expire(pool.expiring[i]);
+    }
+}
+
+int pydevWorkersStart(int count, int capacity, void (*threadInit)(void))
+{
+    int i;
+    if (pool.capacity)
         return 0;
     if (count < 1)
         count = 1;
+    if (capacity < count)
+        capacity = count;
     pool.lock = epicsMutexMustCreate();
     currentWorker = epicsThreadPrivateCreate();
-    pool.workers = calloc(count, sizeof(worker));
-    if (!pool.workers)
+    pool.workers = calloc(capacity, sizeof(worker));
+    pool.expiring = calloc(capacity, sizeof(pydevJob *));
+    if (!pool.workers || !pool.expiring)
         return -1;
-    for (i = 0; i < count; i++) {
-        char name[16];
-        pool.workers[i].wake = epicsEventMustCreate(epicsEventEmpty);
-        pool.workers[i].busy = 1;
-        snprintf(name, sizeof(name), "pydev%d", i);
-        if (!epicsThreadCreate(name, epicsThreadPriorityMedium, stackSize,
-                               workerMain, &pool.workers[i])) {
-            errlogPrintf("pydev: cannot start worker thread %s\n", name);
+    pool.stackSize = workerStackSize();
+    pool.threadInit = threadInit;
+    pool.target = count;
+    pool.capacity = capacity;
+    epicsMutexMustLock(pool.lock);
+    for (i = 0; i < count; i++)
+        if (startWorker()) {
+            epicsMutexUnlock(pool.lock);
             return -1;
         }
+    epicsMutexUnlock(pool.lock);
+    if (!epicsThreadCreate("pydevWatch", epicsThreadPriorityHigh,
+                           epicsThreadGetStackSize(epicsThreadStackSmall), watchMain, NULL)) {
+        errlogPrintf("pydev: cannot start the pydevWatch thread: no time limits\n");
+        return -1;
     }
-    pool.count = count;
-    pool.stackSize = stackSize;
     return 0;
+}
+
+void pydevWorkersGetStats(pydevWorkersStats *stats)
+{
+    int i;
+    double now = coarseNow(), oldest = 0.0;
+    epicsMutexMustLock(pool.lock);
+    stats->workers = pool.live;
+    stats->busy = 0;
+    for (i = 0; i < pool.started; i++) {
+        worker *w = &pool.workers[i];
+        if (w->running && w->busy && w->current) {
+            stats->busy++;
+            if (now - w->startedAt > oldest)
+                oldest = now - w->startedAt;
+        }
+    }
+    if (pool.head && now - pool.head->queuedAt > oldest)
+        oldest = now - pool.head->queuedAt;
+    stats->stuck = pool.stuck;
+    stats->depth = pool.depth;
+    stats->queued = pool.queued;
+    stats->expired = pool.expiredJobs;
+    stats->oldestAge = oldest;
+    epicsMutexUnlock(pool.lock);
 }
 
 void pydevWorkersReport(int level)
 {
-    int i, busy = 0;
-    if (!pool.count) {
+    int i;
+    pydevWorkersStats stats;
+    if (!pool.capacity) {
         printf("pydev workers: not started\n");
         return;
     }
-    epicsMutexMustLock(pool.lock);
-    for (i = 0; i < pool.count; i++)
-        busy += pool.workers[i].busy;
-    printf("pydev workers: %d (%d busy), queue depth %lu (max %lu), %lu jobs queued, "
-           "%u KiB stack each\n", pool.count, busy, pool.depth, pool.maxDepth, pool.queued,
-           pool.stackSize / 1024);
-    if (level > 0)
-        for (i = 0; i < pool.count; i++)
-            printf("  pydev%d: %s, %lu jobs run\n", i, pool.workers[i].busy ? "busy" : "idle",
-                   pool.workers[i].jobs);
-    epicsMutexUnlock(pool.lock);
+    pydevWorkersGetStats(&stats);
+    printf("pydev workers: %d (%d busy, %d stuck past their time limit), queue depth %lu "
+           "(max %lu), %lu jobs queued, %lu timed out, oldest job %.3f s, %u KiB stack each\n",
+           stats.workers, stats.busy, stats.stuck, stats.depth, pool.maxDepth, stats.queued,
+           stats.expired, stats.oldestAge, pool.stackSize / 1024);
+    if (level > 0) {
+        double now = coarseNow();
+        epicsMutexMustLock(pool.lock);
+        for (i = 0; i < pool.started; i++) {
+            worker *w = &pool.workers[i];
+            if (!w->running)
+                continue;
+            printf("  pydev%d: ", i);
+            if (w->expired)
+                printf("STUCK for %.1f s", now - w->startedAt);
+            else if (w->busy && w->current)
+                printf("busy for %.3f s", now - w->startedAt);
+            else if (w->busy)
+                printf("starting");
+            else
+                printf("idle");
+            printf(", %lu jobs run\n", w->jobs);
+        }
+        epicsMutexUnlock(pool.lock);
+    }
 }
