@@ -143,7 +143,7 @@ class Ioc:
         post_init: Iterable[str] = (),
         db_files: Sequence[tuple[str | os.PathLike, str]] = (),
         cwd: str | os.PathLike | None = None,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
         startup_timeout: float = 30.0,
         st_cmd: str | os.PathLike | None = None,
     ) -> None:
@@ -182,7 +182,8 @@ class Ioc:
             if not _free_slots:
                 raise IocError(f"more than {SLOTS} IOCs at once")
             self.slot = _free_slots.pop(0)
-        self.env = {**os.environ, **server_env(self.slot), "PYTHONUNBUFFERED": "1", **self.extra_env}
+        env = {**os.environ, **server_env(self.slot), "PYTHONUNBUFFERED": "1", **self.extra_env}
+        self.env = {k: v for k, v in env.items() if v is not None}  # env={"X": None} unsets X
         self.proc = subprocess.Popen(
             [str(IOC_BIN), str(self.st_cmd)], cwd=self.cwd, env=self.env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

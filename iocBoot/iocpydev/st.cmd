@@ -11,6 +11,19 @@ pydev("echo = EchoServer()")
 pydev("device1 = MyDevice('127.0.0.1', echo.port)")
 pydev("setpoints = {}")
 
+# Secure by default: Channel Access and PV Access serve this machine only, unless you say
+# otherwise (e.g. EPICS_CAS_INTF_ADDR_LIST=0.0.0.0 EPICS_PVAS_INTF_ADDR_LIST=0.0.0.0 make run).
+epicsEnvSet("EPICS_CAS_INTF_ADDR_LIST", "$(EPICS_CAS_INTF_ADDR_LIST=127.0.0.1)")
+epicsEnvSet("EPICS_PVAS_INTF_ADDR_LIST", "$(EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1)")
+
+# PyDev:Exec runs whatever a client writes, so access security limits who may write it: by
+# default the user who started the IOC, from this host (PYDEV_EXEC_USERS/HOSTS to change).
+pydev("import getpass, os, socket")
+pydev("os.environ.setdefault('PYDEV_EXEC_USERS', getpass.getuser())")
+pydev("os.environ.setdefault('PYDEV_EXEC_HOSTS', socket.gethostname() + ',localhost')")
+asSetSubstitutions("EXEC_USERS='$(PYDEV_EXEC_USERS)',EXEC_HOSTS='$(PYDEV_EXEC_HOSTS)'")
+asSetFilename("../../db/pydevExec.acf")
+
 dbLoadRecords("../../db/pydevDemo.db", "P=PyDev:")
 iocInit()
 

@@ -120,6 +120,7 @@ typedef struct pydevRecord {
     char lastError[40];
     char *disabled;                      /* why the record cannot run (set at init), or NULL */
     int running;                         /* atomic: queued or running in a worker */
+    int runsFieldCode;                   /* exec/eval of a field: needs access security */
     int timedOut;                        /* the watch thread completes the record: TIMEOUT */
     struct pydevRecord *nextRecord;
 } pydevRecord;

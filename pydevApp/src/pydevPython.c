@@ -708,6 +708,7 @@ int pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields, cha
     Py_INCREF((PyObject *)rec->function);
     macros = PyTuple_GET_ITEM(link, 1);
     iointr = PyTuple_GET_ITEM(link, 2);
+    rec->runsFieldCode = PyObject_IsTrue(PyTuple_GET_ITEM(link, 3)) == 1;
     rec->nmacros = (int)PyTuple_GET_SIZE(macros);
     rec->macros = calloc(rec->nmacros ? rec->nmacros : 1, sizeof(pydevMacro));
     for (i = 0; rec->macros && i < rec->nmacros; i++)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <alarm.h>
+#include <asLib.h>
 #include <dbAccess.h>
 #include <dbBase.h>
 #include <dbLock.h>
@@ -23,6 +24,7 @@
 #include <epicsStdio.h>
 #include <epicsString.h>
 #include <errlog.h>
+#include <initHooks.h>
 #include <link.h>
 #include <recGbl.h>
 #include <recSup.h>
@@ -372,6 +374,37 @@ static long initRecord(dbCommon *prec)
     return type->initReturn;
 }
 
+/* Whether access security limits who may write prec: an ACF is loaded and puts the record in
+ * a group of its own (a record whose group the ACF lacks falls back to DEFAULT). */
+static int writersLimited(const dbCommon *prec)
+{
+    const ASGMEMBER *member = prec->asp;
+    return asActive && member && member->pasg && member->pasg->name &&
+           strcmp(member->pasg->name, "DEFAULT") != 0;
+}
+
+/* After iocInit has loaded access security (asInit runs after record init) and before the
+ * IOC serves or processes anything: records that exec a field value need a guarded group. */
+static void checkCodeRunners(initHookState state)
+{
+    pydevRecord *rec;
+    if (state != initHookAfterIocBuilt)
+        return;
+    for (rec = allRecords; rec; rec = rec->nextRecord) {
+        if (!rec->runsFieldCode || rec->disabled || writersLimited(rec->prec))
+            continue;
+        /* errlog keeps 256 bytes of a call: one call per line */
+        errlogPrintf("pydev: %s: @%s runs code that clients write; refused\n", rec->prec->name,
+                     rec->link);
+        errlogPrintf("    until access security limits who may write it: give the record\n");
+        errlogPrintf("    field(ASG, \"PYDEV_EXEC\") and load an ACF with that group before "
+                     "iocInit, e.g.\n");
+        errlogPrintf("    asSetSubstitutions(\"EXEC_USERS='alice,bob',EXEC_HOSTS='console1'\")\n");
+        errlogPrintf("    asSetFilename(\"db/pydevExec.acf\")\n");
+        disableRecord(rec->prec, rec, "exec of a field needs an ASG (see log)");
+    }
+}
+
 static long getIointInfo(int cmd, dbCommon *prec, IOSCANPVT *ppvt)
 {
     pydevRecord *rec = prec->dpvt;
@@ -508,6 +541,7 @@ static long initDevice(int after)
     started = 1;
     pydevIointrInit();
     pydevStatsInit();
+    initHookRegister(checkCodeRunners);
     if (pydevPyInit())
         return -1;
     /* room to replace stuck workers: a hung snippet never starves the other records */

@@ -34,11 +34,32 @@ _FIELD_WORD = re.compile(r"%([A-Z][A-Z0-9]*)%|(?<![A-Za-z0-9_])([A-Z][A-Z0-9]*)(
 
 
 class Link(NamedTuple):
-    """A compiled link: call ``function(*values of macros)``."""
+    """A compiled link: call ``function(*values of macros)``.
+
+    ``runs_field_code`` is true when the link passes a field's value to ``exec``, ``eval``
+    or ``compile``: whoever may write that field may run code in the IOC, so the IOC
+    demands an access security group for the record.
+    """
 
     function: Callable[..., object]
     macros: tuple[str, ...]
     iointr: str | None
+    runs_field_code: bool = False
+
+
+_CODE_RUNNERS = frozenset({"exec", "eval", "compile"})
+
+
+def _runs_field_code(tree: ast.AST) -> bool:
+    """Whether a field macro reaches an argument of exec/eval/compile."""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in _CODE_RUNNERS):
+            for argument in [*node.args, *(k.value for k in node.keywords)]:
+                if any(isinstance(n, ast.Name) and n.id.startswith(_ARG_PREFIX)
+                       for n in ast.walk(argument)):
+                    return True
+    return False
 
 
 def _iointr_argument(tree: ast.Module) -> ast.expr | None:
@@ -236,4 +257,4 @@ def _compile_tree(tree: ast.Module, record: str, fields: Collection[str], namesp
     exec(code, namespace, scope)  # defines the function with `namespace` as its globals
     function = scope["link"]
     function.__code__ = function.__code__.replace(co_name=record, co_qualname=record)
-    return Link(function, tuple(macros.used), iointr)
+    return Link(function, tuple(macros.used), iointr, _runs_field_code(module))
