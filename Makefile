@@ -36,13 +36,17 @@ IOC := bin/$(ARCH)/pydevIoc
 all: build
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt python/pydevice/clients.py
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@# import pydev / pydevice in the venv, from this source tree
+	$(VPY) -c "import sysconfig; print('$(CURDIR)/python')" > "$$($(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/pydevice-source.pth"
+	@# caget, caput, camonitor, pvget, pvput, pvmonitor and caRepeater in .venv/bin
+	$(VPY) -m pydevice.clients install $(VENV)/bin > /dev/null
 	touch $@
 
 build: $(VENV)/.installed
-	cmake -S . -B build -DPython3_EXECUTABLE=$(CURDIR)/$(VPY) -Wno-dev > build.log 2>&1 \
+	cmake -S . -B build -DPython3_EXECUTABLE=$(abspath $(VPY)) -Wno-dev > build.log 2>&1 \
 	  || { cat build.log; exit 1; }
 	@# the compiler's status decides, not a filter's: a failed build never leaves an old IOC to test
 	cmake --build build -j2 -- --no-print-directory >> build.log 2>&1 \

@@ -100,6 +100,8 @@ def reserved_server_env() -> Iterator[dict[str, str]]:
         with _slots_lock:
             _free_slots.insert(0, slot)
 os.environ.update(EPICS_ENV)
+# libca (pyepics) starts a program named caRepeater from PATH: make writes one into .venv/bin
+os.environ["PATH"] = str(ROOT / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", "")
 
 
 def _start_repeater() -> subprocess.Popen:
@@ -109,7 +111,7 @@ def _start_repeater() -> subprocess.Popen:
     IOC served reconnect at once instead of after the client's search back-off.
     """
     code = ("import ctypes; from epicscorelibs.path import get_lib; "
-            "ctypes.CDLL(get_lib('ca')).ca_repeater()")
+            "ctypes.CDLL(get_lib('ca')).caRepeaterThread(None)")
     import sys
     proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **EPICS_ENV},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -146,8 +148,10 @@ class Ioc:
         env: dict[str, str | None] | None = None,
         startup_timeout: float = 30.0,
         st_cmd: str | os.PathLike | None = None,
+        argv: Sequence[str] | None = None,
     ) -> None:
-        """Generate an st.cmd from the arguments, or run the existing ``st_cmd`` (in ``cwd``)."""
+        """Generate an st.cmd from the arguments, or run the existing ``st_cmd`` (in ``cwd``),
+        or run ``pydevIoc *argv`` (its command line, e.g. ``["-d", "x.db"]``)."""
         self._dir = tempfile.TemporaryDirectory(prefix="pydev-test-")
         tmp = pathlib.Path(self._dir.name)
         lines = [f'dbLoadDatabase("{DBD}")', "pydevIoc_registerRecordDeviceDriver(pdbbase)"]
@@ -159,7 +163,8 @@ class Ioc:
         lines.append("iocInit()")
         lines += list(post_init)
         lines.append(f"pydev(\"print('{_READY}')\")")
-        self.existing = st_cmd is not None
+        self.argv = list(argv) if argv is not None else None
+        self.existing = st_cmd is not None or argv is not None
         if st_cmd is not None:
             self.st_cmd = pathlib.Path(st_cmd).resolve()
         else:
@@ -185,7 +190,8 @@ class Ioc:
         env = {**os.environ, **server_env(self.slot), "PYTHONUNBUFFERED": "1", **self.extra_env}
         self.env = {k: v for k, v in env.items() if v is not None}  # env={"X": None} unsets X
         self.proc = subprocess.Popen(
-            [str(IOC_BIN), str(self.st_cmd)], cwd=self.cwd, env=self.env,
+            [str(IOC_BIN), *(self.argv if self.argv is not None else [str(self.st_cmd)])],
+            cwd=self.cwd, env=self.env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1, errors="replace",
         )

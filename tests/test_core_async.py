@@ -128,8 +128,8 @@ def test_iointr_name_from_an_expression(ioc):
     ioc.cmd('pydev("pydev.iointr(\'shared\', 314)")')
     assert poll(lambda: ioc.caget(P + "io:expr") == 314)
     # a name that cannot be computed disables just that record, at init, saying why
-    assert f"pydev: {P}io:badexpr: KeyError: 'nope'" in ioc.output
-    assert ioc.alarm(P + "io:badexpr") == ("UDF", "INVALID", "KeyError: 'nope'")
+    assert f"pydev: {P}io:badexpr: 'nope' (KeyError)" in ioc.output
+    assert ioc.alarm(P + "io:badexpr") == ("UDF", "INVALID", "'nope' (KeyError)")
 
 
 def test_values_pushed_before_iocinit_reach_the_records(ioc):

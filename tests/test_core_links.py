@@ -1,11 +1,13 @@
 """Link semantics: field macros, the shared namespace, errors as alarms, safety of client values."""
+import getpass
 import os
 import pathlib
+import socket
 import tempfile
 
 import pytest
 
-from harness import Ioc, poll
+from harness import ROOT, Ioc, poll
 
 P = "LK:"
 SENTINEL = pathlib.Path(tempfile.gettempdir()) / f"pydev-hostile-{os.getpid()}"
@@ -26,7 +28,7 @@ record(longin, "{P}useassign") {{ field(DTYP, "pydev") field(INP, "@shared_x + 1
 record(stringout, "{P}quote") {{ field(DTYP, "pydev") field(OUT, "@seen.update(q='VAL')") }}
 record(lso, "{P}lquote") {{ field(DTYP, "pydev") field(SIZV, "200") field(OUT, "@seen.update(lq=\\"VAL\\")") }}
 record(stringout, "{P}plain") {{ field(DTYP, "pydev") field(OUT, "@VAL") }}
-record(stringout, "{P}exec") {{ field(DTYP, "pydev") field(OUT, "@exec(VAL)") }}
+record(stringout, "{P}exec") {{ field(DTYP, "pydev") field(OUT, "@exec(VAL)") field(ASG, "PYDEV_EXEC") }}
 record(longin, "{P}syntax") {{ field(DTYP, "pydev") field(INP, "@1 +* 2") }}
 record(longin, "{P}raise") {{ field(DTYP, "pydev") field(INP, "@{{}}['missing']") }}
 record(longout, "{P}raiseout") {{ field(DTYP, "pydev") field(OUT, "@1/0") }}
@@ -43,6 +45,8 @@ record(longin, "{P}traced") {{ field(DTYP, "pydev") field(INP, "@6 * 7") }}
 """
 
 PRE = [
+    f'asSetSubstitutions("EXEC_USERS={getpass.getuser()},EXEC_HOSTS={socket.gethostname()}")',
+    f'asSetFilename("{ROOT / "db" / "pydevExec.acf"}")',
     'pydev("seen = {}; k0 = 100")',
     'pydev("def helper(): return 1000")',
     'pydev("def raise_alarm(): raise pydev.Alarm(\'link down\', \'COMM\', \'MAJOR\')")',
@@ -132,18 +136,18 @@ def test_exec_is_an_explicit_opt_in(ioc):
 
 
 def test_syntax_error_disables_only_that_record(ioc):
-    assert f"pydev: {P}syntax: SyntaxError" in ioc.output
+    assert f"pydev: {P}syntax: invalid syntax at column 4 (SyntaxError)" in ioc.output
     stat, sevr, amsg = ioc.alarm(P + "syntax")
-    assert (stat, sevr) == ("UDF", "INVALID") and amsg.startswith("SyntaxError")
+    assert (stat, sevr) == ("UDF", "INVALID") and amsg.startswith("invalid syntax at column 4")
     assert ioc.caget(P + "alive") == 123
 
 
 def test_exception_sets_alarm_and_prints_traceback(ioc):
     ioc.caput(P + "raise.PROC", 1)
-    assert ioc.alarm(P + "raise") == ("READ", "INVALID", "KeyError: 'missing'")
+    assert ioc.alarm(P + "raise") == ("READ", "INVALID", "'missing' (KeyError)")
     assert "Traceback" in ioc.output and f"File \"{P}raise\", line 1" in ioc.output
     ioc.caput(P + "raiseout", 1)
-    assert ioc.alarm(P + "raiseout") == ("WRITE", "INVALID", "ZeroDivisionError: division by zero")
+    assert ioc.alarm(P + "raiseout") == ("WRITE", "INVALID", "division by zero (ZeroDivisionError)")
 
 
 def test_traceback_is_rate_limited(ioc):
@@ -163,17 +167,17 @@ def test_pydev_alarm(ioc):
 
 
 @pytest.mark.parametrize("record, message", [
-    ("toolong", "ValueError: 40-byte string does not fit"),
-    ("badstate", "OverflowError: 16 out of range 0..15"),
-    ("none", "TypeError: the code returned None, a va"),
-    ("badtype", "TypeError: 'str' object cannot be inte"),
-    ("overflow", "OverflowError: 1099511627776 out of ra"),
+    ("toolong", "40-byte string does not fit (at most 39) (ValueError)"),
+    ("badstate", "16 out of range 0..15 (OverflowError)"),
+    ("none", "the code returned None, a value is required (TypeError)"),
+    ("badtype", "'str' object cannot be interpreted as an integer (TypeError)"),
+    ("overflow", "1099511627776 out of range -2147483648..2147483647 (OverflowError)"),
 ])
 def test_conversion_failures_alarm(ioc, record, message):
     ioc.caput(P + record + ".PROC", 1)
     stat, sevr, amsg = ioc.alarm(P + record)
     assert (stat, sevr) == ("READ", "INVALID")
-    assert len(amsg) >= 35 and message.startswith(amsg)  # AMSG holds what fits
+    assert len(amsg) >= 35 and message.startswith(amsg)  # AMSG: the message first, what fits
 
 
 def test_array_too_long_is_not_half_written(ioc):
@@ -182,7 +186,7 @@ def test_array_too_long_is_not_half_written(ioc):
     ioc.cmd('pydev("wf_value = [7.0, 8.0, 9.0, 10.0]")')
     ioc.caput(P + "wftoolong.PROC", 1)
     assert ioc.alarm(P + "wftoolong")[:2] == ("READ", "INVALID")
-    assert ioc.alarm(P + "wftoolong")[2].startswith("ValueError: 4 elements do not fit")
+    assert ioc.alarm(P + "wftoolong")[2].startswith("4 elements do not fit NELM=3")
     assert list(ioc.caget(P + "wftoolong")) == [1.0, 2.0]
     assert ioc.caget(P + "wftoolong.NORD") == 2
 

@@ -140,6 +140,10 @@ int  pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields,
 void pydevPyThreadInit(void);
 void pydevPyRun(pydevRecord *rec);
 int  pydevPyExec(const char *code);
+/* run a Python file in the shared namespace (relative to the current directory) */
+int  pydevPyRunFile(const char *path);
+/* before Python starts: the startup script's directory, put on sys.path */
+void pydevPySetStartupDir(const char *dir);
 void pydevPyConvertPushed(void *value, const pydevTarget *target, pydevResult *res);
 void pydevPyPrimeSlot(pydevRecord *rec);
 /* run Python's exit handlers (atexit), waiting at most timeout seconds for them */

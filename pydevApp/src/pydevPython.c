@@ -32,6 +32,9 @@
 #ifndef PYDEV_DEFAULT_VENV
 #define PYDEV_DEFAULT_VENV ""
 #endif
+#define PY_STR(x) #x
+#define PY_XSTR(x) PY_STR(x)
+#define PY_MAJOR_MINOR PY_XSTR(PY_MAJOR_VERSION) "." PY_XSTR(PY_MINOR_VERSION)
 
 static PyObject *globals;        /* the one namespace of all links and pydev("...") */
 static PyObject *compileLink;    /* pydevice.snippet.compile_link */
@@ -64,18 +67,36 @@ static epicsEnum16 lookupName(PyObject *obj, const char *const *names, int count
     return (epicsEnum16)fallback;
 }
 
-/* "ExcType: message" of an exception object */
+/* "message (ExcType)" of an exception object: the message first, so that the part that
+ * names the problem fits AMSG's 40 bytes; a syntax error says where. */
 static void describe(PyObject *exc, char *buf, size_t size)
 {
-    PyObject *text = PyObject_Str(exc);
-    const char *msg = text ? PyUnicode_AsUTF8(text) : NULL;
-    if (!msg)
-        PyErr_Clear();
-    if (msg && *msg)
-        epicsSnprintf(buf, size, "%s: %s", Py_TYPE(exc)->tp_name, msg);
+    const char *type = Py_TYPE(exc)->tp_name;
+    PyObject *text = NULL, *offset = NULL, *lineno = NULL;
+    const char *msg = NULL;
+    if (PyErr_GivenExceptionMatches(exc, PyExc_SyntaxError)) {
+        PyObject *m = PyObject_GetAttrString(exc, "msg");
+        text = m && PyUnicode_Check(m) ? m : (Py_XDECREF(m), NULL);
+        offset = PyObject_GetAttrString(exc, "offset");
+        lineno = PyObject_GetAttrString(exc, "lineno");
+    }
+    if (!text)
+        text = PyObject_Str(exc);
+    msg = text ? PyUnicode_AsUTF8(text) : NULL;
+    PyErr_Clear();
+    if (msg && *msg && offset && PyLong_Check(offset) && lineno && PyLong_AsLong(lineno) > 1)
+        epicsSnprintf(buf, size, "%s at line %ld column %ld (%s)", msg, PyLong_AsLong(lineno),
+                      PyLong_AsLong(offset), type);
+    else if (msg && *msg && offset && PyLong_Check(offset))
+        epicsSnprintf(buf, size, "%s at column %ld (%s)", msg, PyLong_AsLong(offset), type);
+    else if (msg && *msg)
+        epicsSnprintf(buf, size, "%s (%s)", msg, type);
     else
-        epicsSnprintf(buf, size, "%s", Py_TYPE(exc)->tp_name);
+        epicsSnprintf(buf, size, "%s", type);
+    PyErr_Clear();
     Py_XDECREF(text);
+    Py_XDECREF(offset);
+    Py_XDECREF(lineno);
 }
 
 /* Take the pending exception, normalised, with its traceback attached; NULL if none. */
@@ -168,7 +189,12 @@ static void failRun(pydevRecord *rec)
     alarmFromException(exc, pydevIsOutput(rec), &rec->result);
     rec->errors++;
     epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
-    if (PyObject_IsInstance(exc, alarmType) != 1 && pydevLogAllowed(rec, &suppressed)) {
+    if (PyObject_IsInstance(exc, alarmType) == 1) {
+        if (pydevLogAllowed(rec, &suppressed))
+            errlogPrintf("pydev: %s: pydev.Alarm %s/%s: %s\n", pydevRecordName(rec),
+                         epicsAlarmConditionStrings[rec->result.stat],
+                         epicsAlarmSeverityStrings[rec->result.sevr], rec->result.msg);
+    } else if (pydevLogAllowed(rec, &suppressed)) {
         size_t size = strlen(rec->link) + PVNAME_STRINGSZ + 16;
         char *header = malloc(size);
         if (header)
@@ -697,10 +723,20 @@ int pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields, cha
                                      globals);
     if (!link) {
         PyObject *exc = takeException();
-        if (exc)
+        if (exc) {
+            size_t size = strlen(rec->link) + PVNAME_STRINGSZ + 40;
+            char *header = malloc(size);
+            if (header)
+                epicsSnprintf(header, size, "pydev: %s: @%s: the link cannot be used:",
+                              pydevRecordName(rec), rec->link);
+            if (PyErr_GivenExceptionMatches(exc, PyExc_SyntaxError))
+                PyException_SetTraceback(exc, Py_None);  /* the caret says it all */
+            printException(header, exc);
+            free(header);
             describe(exc, err, errlen);
-        else
+        } else {
             epicsSnprintf(err, errlen, "cannot compile the link");
+        }
         Py_XDECREF(exc);
         goto done;
     }
@@ -913,14 +949,11 @@ static int setupNamespace(int weStarted)
     return 0;
 }
 
-static int addPythonDir(void)
+static int addToPath(const char *dir)
 {
-    const char *dir = getenv("PYDEV_PYTHON_DIR");
     PyObject *path = PySys_GetObject("path"), *entry;
     int rc;
-    if (!dir || !*dir)
-        dir = PYDEV_PYTHON_DIR;
-    if (!*dir || !path)
+    if (!dir || !*dir || !path)
         return 0;
     if (!(entry = PyUnicode_DecodeFSDefault(dir)))
         return -1;
@@ -929,23 +962,83 @@ static int addPythonDir(void)
     return rc;
 }
 
-/* The interpreter of a virtualenv: PYDEV_VENV, else VIRTUAL_ENV, else the build's .venv. */
-static void chooseInterpreter(PyConfig *config)
+static char *startupDir;
+
+void pydevPySetStartupDir(const char *dir)
 {
-    const char *venv = getenv("PYDEV_VENV");
-    char exe[1024];
-    if (!venv || !*venv)
-        venv = getenv("VIRTUAL_ENV");
+    free(startupDir);
+    startupDir = dir ? strdup(dir) : NULL;
+}
+
+/* PyDevice's own python/ directory, then in front of it the current directory and the
+ * startup script's directory (so a module next to st.cmd is found first, as a script's
+ * directory is for python itself; by convention an IOC runs in its st.cmd's directory). */
+static int addPythonDir(void)
+{
+    const char *dir = getenv("PYDEV_PYTHON_DIR");
+    char cwd[1024];
+    if (!dir || !*dir)
+        dir = PYDEV_PYTHON_DIR;
+    if (addToPath(dir) || addToPath(getcwd(cwd, sizeof(cwd))))
+        return -1;
+    return addToPath(startupDir);
+}
+
+/* "X.Y" of the Python a virtualenv was made with (its pyvenv.cfg), or "" if unknown. */
+static void venvVersion(const char *venv, char *out, size_t size)
+{
+    char path[1024], line[256];
+    FILE *cfg;
+    out[0] = '\0';
+    epicsSnprintf(path, sizeof(path), "%s/pyvenv.cfg", venv);
+    if (!(cfg = fopen(path, "r")))
+        return;
+    while (fgets(line, sizeof(line), cfg)) {
+        int major, minor;
+        if ((sscanf(line, "version = %d.%d", &major, &minor) == 2 ||
+             sscanf(line, "version_info = %d.%d", &major, &minor) == 2)) {
+            epicsSnprintf(out, size, "%d.%d", major, minor);
+            break;
+        }
+    }
+    fclose(cfg);
+}
+
+/* The interpreter of a virtualenv: PYDEV_VENV, else VIRTUAL_ENV, else the build's .venv.
+ * A venv of another Python version cannot serve this interpreter: PYDEV_VENV naming one is
+ * an error (-1); an activated one is passed over, saying so. */
+static int chooseInterpreter(PyConfig *config)
+{
+    const char *venv = getenv("PYDEV_VENV"), *active = getenv("VIRTUAL_ENV");
+    const char *from = "PYDEV_VENV";
+    char exe[1024], version[32];
+    if (!venv || !*venv) {
+        venv = active;
+        from = "VIRTUAL_ENV";
+    }
+    if (venv && *venv) {
+        venvVersion(venv, version, sizeof(version));
+        if (*version && strcmp(version, PY_MAJOR_MINOR) != 0) {
+            errlogPrintf("pydev: %s=%s is a Python %s virtualenv, but this IOC embeds Python %s\n",
+                         from, venv, version, PY_MAJOR_MINOR);
+            if (strcmp(from, "PYDEV_VENV") == 0)
+                return -1;
+            errlogPrintf("pydev: not using it (deactivate it, or set PYDEV_VENV to a Python %s "
+                         "virtualenv)\n", PY_MAJOR_MINOR);
+            venv = NULL;
+        }
+    }
     if (!venv || !*venv)
         venv = PYDEV_DEFAULT_VENV;
     if (!*venv)
-        return;
+        return 0;
     epicsSnprintf(exe, sizeof(exe), "%s/bin/python3", venv);
     if (access(exe, X_OK) != 0) {
         errlogPrintf("pydev: no Python interpreter at %s, using the built-in one\n", exe);
-        return;
+        return 0;
     }
     PyConfig_SetBytesString(config, &config->executable, exe);
+    return 0;
 }
 
 static int initStatus = -1;
@@ -964,7 +1057,10 @@ static void initOnce(void *unused)
         config.install_signal_handlers = 0;  /* ^C belongs to the IOC shell */
         config.parse_argv = 0;
         config.buffered_stdio = 0;  /* print() interleaves with the IOC console */
-        chooseInterpreter(&config);
+        if (chooseInterpreter(&config)) {
+            PyConfig_Clear(&config);
+            return;
+        }
         status = Py_InitializeFromConfig(&config);
         PyConfig_Clear(&config);
         if (PyStatus_Exception(status)) {
@@ -1071,6 +1167,33 @@ int pydevPyExec(const char *code)
         epicsExit(status);
     }
     return result ? 0 : -1;
+}
+
+int pydevPyRunFile(const char *path)
+{
+    char *code;
+    size_t size = strlen(path) * 2 + 64;
+    int rc;
+    PyGILState_STATE gil;
+    PyObject *repr;
+    if (pydevPyInit())
+        return -1;
+    /* the path as a Python literal, whatever characters it has */
+    gil = PyGILState_Ensure();
+    repr = PyUnicode_DecodeFSDefault(path);
+    Py_XSETREF(repr, repr ? PyObject_Repr(repr) : NULL);
+    code = repr ? malloc(size + strlen(PyUnicode_AsUTF8(repr))) : NULL;
+    if (code)
+        sprintf(code, "import pydevice.startup as _s; _s.run_file(%s, globals()); del _s",
+                PyUnicode_AsUTF8(repr));
+    Py_XDECREF(repr);
+    PyErr_Clear();
+    PyGILState_Release(gil);
+    if (!code)
+        return -1;
+    rc = pydevPyExec(code);
+    free(code);
+    return rc;
 }
 
 static epicsEventId exitDone;

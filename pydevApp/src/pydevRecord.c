@@ -19,6 +19,7 @@
 #include <dbScan.h>
 #include <dbStaticLib.h>
 #include <devSup.h>
+#include <drvSup.h>
 #include <epicsAtomic.h>
 #include <epicsExport.h>
 #include <epicsStdio.h>
@@ -155,7 +156,11 @@ void pydevApplyResult(pydevRecord *rec, const pydevResult *res)
     void *field = valueBuffer(rec);
 
     if (res->kind == PYDEV_RESULT_ALARM) {
-        recGblSetSevrMsg(prec, res->stat, res->sevr, "%s", res->msg);
+        /* A record with no value yet is INVALID (UDF) whatever the code says; raising that
+         * severity here keeps the code's STAT and message, which UDF's own would replace. */
+        recGblSetSevrMsg(prec, res->stat,
+                         prec->udf && res->sevr < INVALID_ALARM ? INVALID_ALARM : res->sevr,
+                         "%s", res->msg);
         return;
     }
     if (res->kind != PYDEV_RESULT_VALUE)
@@ -358,7 +363,9 @@ static long initRecord(dbCommon *prec)
     rec->job.expire = expireJob;
     rec->nextRecord = allRecords;
     allRecords = rec;
-    if (!plink || plink->type != INST_IO) {
+    /* Without the '@', EPICS takes the text for a PV name and leaves an empty INST_IO link */
+    if (!plink || plink->type != INST_IO || !plink->value.instio.string ||
+        !*plink->value.instio.string) {
         rec->link = epicsStrDup("");
         disableRecord(prec, rec, "link must be \"@<python code>\"");
         return type->initReturn;
@@ -412,8 +419,7 @@ static long getIointInfo(int cmd, dbCommon *prec, IOSCANPVT *ppvt)
     if (!rec || rec->disabled)
         return S_dev_badInpType;  /* disabled at init, and the reason was printed then */
     if (!rec->slot) {
-        errlogPrintf("pydev: %s: SCAN \"I/O Intr\" needs the link \"@pydev.iointr('name')\"\n",
-                     prec->name);
+        disableRecord(prec, rec, "I/O Intr needs @pydev.iointr('name')");
         return S_dev_badInpType;
     }
     *ppvt = pydevIointrScan(pydevIointrOf(rec->slot));
@@ -580,6 +586,22 @@ void pydevReportRecords(const char *typeName, int level)
             printf("      @%s\n", rec->link);
     }
 }
+
+/* A driver table named "pydev": `dbior pydev 1` reports the pool, the names and the records. */
+static long reportDriver(int level)
+{
+    pydevWorkersReport(level);
+    pydevIointrReport(level);
+    pydevReportRecords(NULL, level);
+    return 0;
+}
+
+static struct {
+    long number;
+    long (*report)(int level);
+    long (*init)(void);
+} pydev = {2, reportDriver, NULL};
+epicsExportAddress(drvet, pydev);
 
 /* The dset, one instance per record type so that dbior reports each type once. */
 typedef struct pydevDset {

@@ -225,6 +225,7 @@ def compile_link(text: str, record: str, fields: Collection[str], namespace: dic
     (with ``record`` as the file name) when the text is not valid Python, and whatever the
     argument of a ``pydev.iointr(<expression>)`` link raises when it is evaluated.
     """
+    text = text.lstrip(" \t")  # "@ tank.level()" reads naturally; Python would not indent it
     tree = ast.parse(text, filename=record, mode="exec")
     iointr = _iointr_name(tree, record, namespace)
     with _recursion_room(tree):

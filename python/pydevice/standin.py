@@ -13,7 +13,8 @@ from __future__ import annotations
 import threading
 from typing import Any, NamedTuple
 
-__all__ = ["Alarm", "IointrCall", "iointr", "calls", "last_value", "clear", "in_ioc"]
+__all__ = ["Alarm", "IointrCall", "iointr", "calls", "last_value", "clear", "in_ioc",
+           "STAT_NAMES", "SEVR_NAMES"]
 
 in_ioc = False
 """True inside ``pydevIoc`` (the built-in module), False for this stand-in."""
@@ -21,18 +22,36 @@ in_ioc = False
 _NO_VALUE = object()
 
 
+STAT_NAMES = ("NO_ALARM", "READ", "WRITE", "HIHI", "HIGH", "LOLO", "LOW", "STATE", "COS",
+              "COMM", "TIMEOUT", "HWLIMIT", "CALC", "SCAN", "LINK", "SOFT", "BAD_SUB", "UDF",
+              "DISABLE", "SIMM", "READ_ACCESS", "WRITE_ACCESS")
+"""EPICS alarm status names (menuAlarmStat), in their numeric order."""
+SEVR_NAMES = ("NO_ALARM", "MINOR", "MAJOR", "INVALID")
+"""EPICS alarm severity names (menuAlarmSevr), in their numeric order."""
+
+
+def _alarm_name(value: str | int, names: tuple[str, ...], what: str) -> str:
+    """The EPICS name for ``value`` (a name in any case, or its number); ValueError if none."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(names):
+        return names[value]
+    if isinstance(value, str) and value.upper() in names:
+        return value.upper()
+    raise ValueError(f"unknown alarm {what} {value!r}: use one of {', '.join(names)}")
+
+
 class Alarm(Exception):
     """Raise (or push through :func:`iointr`) to put a record into alarm.
 
     ``stat`` and ``sevr`` are EPICS alarm names (``"COMM"``, ``"READ"``, ... and
-    ``"MINOR"``, ``"MAJOR"``, ``"INVALID"``); the message becomes the record's AMSG.
+    ``"MINOR"``, ``"MAJOR"``, ``"INVALID"``; any case) or their numbers; an unknown name is
+    a ValueError that lists the valid ones.  The message becomes the record's AMSG.
     """
 
-    def __init__(self, message: str = "", stat: str = "COMM", sevr: str = "INVALID") -> None:
+    def __init__(self, message: str = "", stat: str | int = "COMM", sevr: str | int = "INVALID") -> None:
         super().__init__(message)
         self.message = message
-        self.stat = stat
-        self.sevr = sevr
+        self.stat = _alarm_name(stat, STAT_NAMES, "status")
+        self.sevr = _alarm_name(sevr, SEVR_NAMES, "severity")
 
 
 class IointrCall(NamedTuple):
