@@ -1154,6 +1154,10 @@ int pydevPyExec(const char *code)
             status = exitStatus(exc);
         } else if (exc) {
             printException(NULL, exc);
+            if (PyErr_GivenExceptionMatches(exc, PyExc_NameError) ||
+                PyErr_GivenExceptionMatches(exc, PyExc_SyntaxError))
+                errlogPrintf("pydev: (iocsh ends a quoted argument at the next \"; inside the code, "
+                             "use single quotes: pydev(\"print('hi')\"))\n");
         }
         Py_XDECREF(exc);
     }
