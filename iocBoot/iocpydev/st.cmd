@@ -27,4 +27,5 @@ asSetFilename("../../db/pydevExec.acf")
 dbLoadRecords("../../db/pydevDemo.db", "P=PyDev:")
 iocInit()
 
-# Try: caput PyDev:Device1:Send hello ; caget PyDev:Device1:SentCb ; pydevReport 1
+# Try here: pydevReport 1 ; and in another terminal, after `. .venv/bin/activate`:
+#   caput PyDev:Device1:Send hello ; caget PyDev:Device1:SentCb ; camonitor PyDev:Test:HelloWorld
