@@ -49,8 +49,9 @@ def test_a_record_per_exported_io_with_the_right_type(db):
         if link.startswith("@pydev.iointr"):
             assert db[name][1]["SCAN"] == "I/O Intr"
     assert db["P:Status"][1]["NOBT"] == "16"
-    assert (db["P:OutputValue_2"][1]["DRVL"], db["P:OutputValue_2"][1]["DRVH"]) == ("-32768", "32767")
-    assert (db["P:Output_20"][1]["DRVL"], db["P:Output_20"][1]["DRVH"]) == ("0", "255")
+    assert (db["P:OutputValue_2"][1]["LOPR"], db["P:OutputValue_2"][1]["HOPR"]) == ("-32768", "32767")
+    assert "DRVH" not in db["P:OutputValue_2"][1]  # EPICS would clamp before the module refuses
+    assert (db["P:Output_20"][1]["LOPR"], db["P:Output_20"][1]["HOPR"]) == ("0", "255")
     # not exported in piCtory, replaced by replace_io, or a memory setting
     for absent in ("P:Counter_1", "P:PWM_1", "P:Input_1", "P:Output_1", "P:Input1Range"):
         assert absent not in db

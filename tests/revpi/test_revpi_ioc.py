@@ -158,10 +158,24 @@ def test_caput_outputs_reach_the_image(setup):
     assert ioc.alarm(P + "O_2")[:2] == ("NO_ALARM", "NO_ALARM")
 
 
-def test_output_range_is_enforced(setup):
+def test_an_out_of_range_output_alarms_and_changes_nothing(setup):
     ioc = setup["ioc"]
-    assert ioc.caget(P + "OutputValue_2.DRVH") == 32767
-    assert ioc.caget(P + "OutputValue_2.DRVL") == -32768
+    # display limits show the range; no drive limits, which would clamp silently
+    assert (ioc.caget(P + "OutputValue_2.LOPR"), ioc.caget(P + "OutputValue_2.HOPR")) == (-32768, 32767)
+    assert (ioc.caget(P + "OutputValue_2.DRVL"), ioc.caget(P + "OutputValue_2.DRVH")) == (0, 0)
+    ioc.caput(P + "OutputValue_2", 1000)
+    modio = readback(setup)
+
+    def image_value():
+        modio.readprocimg()
+        return modio.io.OutputValue_2.value
+    assert poll(lambda: image_value() == 1000, timeout=5)
+    ioc.caput(P + "OutputValue_2", 40000)
+    stat, sevr, amsg = ioc.alarm(P + "OutputValue_2")
+    assert (stat, sevr) == ("WRITE", "INVALID") and amsg.startswith("40000 out of range for IO"), amsg
+    time.sleep(3 * CYCLE_MS / 1000)
+    assert image_value() == 1000      # not 0x7FFF: the image keeps the last good value
+    modio.cleanup()
 
 
 def test_io_intr_monitor_updates_within_two_cycles(setup):
@@ -297,25 +311,46 @@ def test_missing_process_image_fails_at_st_cmd_naming_the_path(tmp_path):
     assert f"piCtory configuration {tmp_path / 'none.rsc'} does not exist" in out
 
 
-def test_ioc_exit_leaves_outputs_at_piCtory_defaults(tmp_path):
+@pytest.mark.parametrize("how", ["exit", "SIGTERM", "SIGINT", "SIGTERM-busy"])
+def test_every_way_the_ioc_ends_leaves_outputs_at_piCtory_defaults(tmp_path, how):
+    import signal
     for name in ("config.rsc", "replace_io.conf"):
         shutil.copy(FIXTURES / name, tmp_path / name)
     img = tmp_path / "procimg.bin"
-    pre = ['pydev("from pydevice import revpi")',
+    pre = ['pydev("import time; from pydevice import revpi")',
            f'pydev("rpi = revpi.open(procimg=\'{img}\', configrsc=\'{tmp_path / "config.rsc"}\', '
            f'create=True, cycletime=20)")']
-    db = 'record(bo, "RPiX:O_5") { field(DTYP, "pydev") field(OUT, "@rpi.write(\'O_5\', VAL)") }'
+    prefix = f"RPiX{how.replace('-', '')}:"
+    db = (f'record(bo, "{prefix}O_5") {{ field(DTYP, "pydev") field(OUT, "@rpi.write(\'O_5\', VAL)") }}\n'
+          f'record(longout, "{prefix}OutputValue_1") {{ field(DTYP, "pydev") '
+          f'field(OUT, "@rpi.write(\'OutputValue_1\', VAL)") }}\n'
+          + "".join(f'record(ao, "{prefix}busy{i}") {{ field(DTYP, "pydev") field(OUT, "@time.sleep(VAL)") }}\n'
+                    for i in range(3)))
     files = {"procimg": str(img), "configrsc": str(tmp_path / "config.rsc"), "replace": ""}
     ioc = Ioc(db_text=db, pre_init=pre)
     with ioc:
-        ioc.caput("RPiX:O_5", 1)
+        ioc.caput(prefix + "O_5", 1)
+        ioc.caput(prefix + "OutputValue_1", 77)
         modio = readback(files)
-        assert poll(lambda: modio.readprocimg() and modio.io.O_5.value is True, timeout=5)
+        assert poll(lambda: modio.readprocimg() and modio.io.O_5.value is True
+                    and modio.io.OutputValue_1.value == 77, timeout=5)
         modio.cleanup()
-    assert ioc.proc.returncode == 0
+        if how.endswith("busy"):
+            for i in range(3):
+                epics.caput(f"{prefix}busy{i}", 600, wait=False)
+            assert poll(lambda: ioc.caget(f"{prefix}busy2.PACT") == 1)
+        start = time.monotonic()
+        if how == "exit":
+            ioc.proc.stdin.write("exit\n")
+            ioc.proc.stdin.flush()
+        else:
+            ioc.proc.send_signal(getattr(signal, how.split("-")[0]))
+        assert ioc.proc.wait(15) == 0
+        print(f"revpi IOC ended by {how} in {time.monotonic() - start:.2f} s")
     modio = readback(files)
     modio.readprocimg()
-    assert modio.io.O_5.value is False  # atexit set the piCtory default (0)
+    # atexit set the piCtory defaults (0 for both in this configuration)
+    assert modio.io.O_5.value is False and modio.io.OutputValue_1.value == 0
     modio.cleanup()
 
 

@@ -99,19 +99,27 @@ def io_record(io: IOBase, opts: Options) -> str | None:
         rtype = "lso" if long_ else "stringout"
         extra = [("SIZV", size + 1)] if long_ else []
         return _record(rtype, name, common + [*write, *extra])
+    if kind == values.BYTES:
+        # wider than any integer record: the raw bytes, in a UCHAR array
+        rtype = "aai" if is_input else "aao"
+        return _record(rtype, name, common + [*(watch if is_input else write),
+                                              ("FTVL", "UCHAR"), ("NELM", len(io))])
     low, high = values.int_range(io)
     bits = len(io) * 8
+    # Display limits, not drive limits: EPICS would clamp at DRVL/DRVH before the module can
+    # refuse the value, so a client's 300 for an 8-bit IO would silently write 255.
+    limits = ("LOPR", low), ("HOPR", high)
     if is_input:
         if _status_like(io) and bits <= 32 and low == 0:
             return _record("mbbiDirect", name, common + [*watch, ("NOBT", bits)])
         if opts.words_as_analog:
-            return _record("ai", name, common + [*watch])
+            return _record("ai", name, common + [*watch, *limits])
         rtype = "longin" if high <= 2**31 - 1 else "int64in"
-        return _record(rtype, name, common + [*watch])
+        return _record(rtype, name, common + [*watch, *limits])
     if opts.words_as_analog:
-        return _record("ao", name, common + [*write, ("DRVL", low), ("DRVH", high)])
+        return _record("ao", name, common + [*write, *limits])
     rtype = "longout" if high <= 2**31 - 1 else "int64out"
-    return _record(rtype, name, common + [*write, ("DRVL", low), ("DRVH", high)])
+    return _record(rtype, name, common + [*write, *limits])
 
 
 _CORE_INPUTS = (

@@ -162,7 +162,10 @@ class ProcessImage:
                 what = "input" if io.type == revpimodio2.INP else "memory value"
                 mode = " (simulator mode swaps inputs and outputs)" if self.modio.simulator else ""
                 raise NotWritableError(f"cannot write '{name}': it is an {what}{mode}")
-            io.value = values.from_record(io, value)
+            if values.io_kind(io) == values.BYTES:
+                io.set_value(values.bytes_from_record(io, value))
+            else:
+                io.value = values.from_record(io, value)
             self._written.add(io)
         fault = self._fault
         if fault is not None:

@@ -5,7 +5,9 @@ from typing import Any
 
 from revpimodio2.io import IntIO, IOBase, MemIO, StructIO
 
-BIT, INT, FLOAT, STRING, MEMORY = "bit", "int", "float", "string", "memory"
+BIT, INT, FLOAT, STRING, MEMORY, BYTES = "bit", "int", "float", "string", "memory", "bytes"
+MAX_INT_BYTES = 8
+"""An integer IO wider than this (e.g. a gateway's 492-byte area) is a byte array (BYTES)."""
 _FLOAT_CODES = "efd"
 
 
@@ -30,7 +32,7 @@ def io_kind(io: IOBase) -> str:
     if io._bitshift:
         return BIT
     if isinstance(io, IntIO):
-        return INT
+        return BYTES if len(io) > MAX_INT_BYTES else INT
     return STRING
 
 
@@ -52,8 +54,21 @@ def to_record(value: Any) -> Any:
 
 
 def read(io: IOBase) -> Any:
-    """The current buffered value of ``io``, converted with :func:`to_record`."""
+    """The current buffered value of ``io``, converted with :func:`to_record`; the raw bytes
+    of a BYTES IO (for a UCHAR array record)."""
+    if io_kind(io) == BYTES:
+        return io.get_value()
     return to_record(io.value)
+
+
+def bytes_from_record(io: IOBase, value: Any) -> bytes:
+    """The bytes for BYTES IO ``io`` from an array record's value; ValueError unless it has
+    exactly the IO's length (a shorter array would leave the rest of the area undefined)."""
+    raw = bytes(bytearray(int(v) & 0xFF if isinstance(v, int) else v for v in value)) \
+        if not isinstance(value, (bytes, bytearray)) else bytes(value)
+    if len(raw) != len(io):
+        raise ValueError(f"{len(raw)} bytes for IO '{io.name}', which takes exactly {len(io)}")
+    return raw
 
 
 def from_record(io: IOBase, value: Any) -> Any:

@@ -1,0 +1,82 @@
+"""Every real piCtory configuration we have gives databases that load and serve.
+
+The configurations are real PiCtory files (tests/revpi/fixtures/configs/PROVENANCE.md),
+among them a PROFINET gateway whose 492-byte areas are wider than any integer record.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+harness = pytest.importorskip("harness")
+from harness import IOC_BIN, Ioc, poll  # noqa: E402
+
+import revpimodio2  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+CONFIGS = sorted((HERE / "fixtures" / "configs").glob("*.rsc"))
+
+
+def _generate(config: Path, out: Path, *extra: str) -> Path:
+    subprocess.run([sys.executable, "-m", "pydevice.revpi", "db", str(config), "-o", str(out), *extra],
+                   check=True, timeout=60)
+    return out
+
+
+@pytest.mark.parametrize("all_ios", [False, True], ids=["exported", "all"])
+@pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
+def test_the_generated_database_of_a_real_config_loads_with_no_error(tmp_path, config, all_ios):
+    db = _generate(config, tmp_path / "revpi.db", *(["--all"] if all_ios else []))
+    image = tmp_path / "procimg.bin"
+    image.write_bytes(bytes(revpimodio2.PROCESS_IMAGE_SIZE))
+    prefix = f"CF{CONFIGS.index(config)}{int(all_ios)}:"
+    pre = ["on error break", 'pydev("from pydevice import revpi")',
+           f'pydev("rpi = revpi.open(procimg=\'{image}\', configrsc=\'{config}\', cycletime=50)")']
+    with Ioc(pre_init=pre, db_files=[(db, f"P={prefix}")], cwd=tmp_path) as ioc:
+        startup = ioc.output.split("iocRun: All initialization complete")[0]
+        assert "ERROR" not in startup and "pydev:" not in startup, startup[-3000:]
+        names = [line.split('"')[1].replace("$(P)", prefix) for line in db.read_text().splitlines()
+                 if line.startswith("record(")]
+        assert ioc.caget(names[0]) is not None
+        report = ioc.cmd("pydevReport 1")
+        assert "DISABLED" not in report
+
+
+def test_a_gateway_area_wider_than_64_bits_is_a_byte_array_both_ways(tmp_path):
+    config = next(c for c in CONFIGS if "gateprofinet" in c.name)
+    db = _generate(config, tmp_path / "revpi.db", "--all")
+    text = db.read_text()
+    assert 'record(aao, "$(P)Dummy_out")' in text and 'field(NELM, "492")' in text
+    image = tmp_path / "procimg.bin"
+    image.write_bytes(bytes(revpimodio2.PROCESS_IMAGE_SIZE))
+    pre = ['pydev("from pydevice import revpi")',
+           f'pydev("rpi = revpi.open(procimg=\'{image}\', configrsc=\'{config}\', cycletime=50)")']
+    with Ioc(pre_init=pre, db_files=[(db, "P=GW:")], cwd=tmp_path) as ioc:
+        data = np.arange(492, dtype=np.uint8) ^ 0x5A
+        ioc.caput("GW:Dummy_out", data)
+        modio = revpimodio2.RevPiModIO(procimg=str(image), configrsc=str(config), monitoring=True,
+                                       debug=False)
+
+        def landed():
+            modio.readprocimg()
+            return modio.io.Dummy_out.get_value() == bytes(data)
+        assert poll(landed, timeout=5)
+        ioc.caput("GW:Dummy_out", data[:10])            # too short: refused, nothing changes
+        assert ioc.alarm("GW:Dummy_out")[:2] == ("WRITE", "INVALID")
+        time.sleep(0.2)
+        assert landed()
+        modio.cleanup()
+        # an input area: what another program writes into the image shows in the record
+        sim = revpimodio2.RevPiModIO(procimg=str(image), configrsc=str(config), simulator=True,
+                                     debug=False)
+        sim.io.Dummy_in.set_value(bytes(range(246)) * 2)
+        sim.writeprocimg()
+        sim.cleanup()
+        assert poll(lambda: bytes(ioc.caget("GW:Dummy_in").astype(np.uint8)) == bytes(range(246)) * 2,
+                    timeout=5)
