@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="for an IOC opened with simulator=True (inputs/outputs swapped)")
     db.add_argument("--analog", action="store_true", help="ai/ao instead of longin/longout")
     db.add_argument("--no-core", action="store_true", help="no base-module records")
+    db.add_argument("--watchdog", metavar="PERIOD", nargs="?", const="1 second",
+                    help="a Core:Watchdog record that toggles the hardware watchdog every PERIOD "
+                         "(an EPICS SCAN, default \"1 second\") while the IOC runs Python")
     db.add_argument("-o", "--output", help="output file (default: stdout)")
 
     img = sub.add_parser("image", help="create a zero-filled file-backed process image")
@@ -52,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "db":
         opts = dbgen.Options(prefix=args.prefix, var=args.var, name=args.name, all_ios=args.all,
                              simulator=args.simulator, words_as_analog=args.analog,
-                             replace_io_file=args.replace_io_file, core=not args.no_core)
+                             replace_io_file=args.replace_io_file, core=not args.no_core,
+                             watchdog=args.watchdog)
         try:
             text = dbgen.generate(args.configrsc, opts)
         except (OSError, RuntimeError, ValueError) as exc:

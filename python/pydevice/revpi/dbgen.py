@@ -38,6 +38,9 @@ class Options:
     """ai/ao instead of longin/longout for integer words."""
     replace_io_file: str | None = None
     core: bool = True
+    watchdog: str | None = None
+    """SCAN period of a record that toggles the hardware watchdog (e.g. "1 second"); None: no
+    such record (the RevPi's watchdog stays off unless something else toggles it)."""
     skipped: list[str] = field(default_factory=list)
 
 
@@ -164,6 +167,12 @@ def core_records(modio: revpimodio2.RevPiModIO, opts: Options) -> list[str]:
                     out.append(_record(rtype, p + suffix, [
                         ("DTYP", "pydev"), ("DESC", desc),
                         ("OUT", f"@{v}.write('{cname}', VAL)"), *extra]))
+    if opts.watchdog and not opts.simulator and not modio.monitoring and \
+            "core.wd" in available:
+        # toggled through the scan thread, the worker pool and Python: stops when any stalls
+        out.append(_record("bi", p + "Core:Watchdog", [
+            ("DTYP", "pydev"), ("DESC", "hardware watchdog toggle"), ("SCAN", opts.watchdog),
+            ("INP", f"@{v}.watchdog_kick()"), ("ZNAM", "Low"), ("ONAM", "High")]))
     out.append(_record("longin", p + "IoErrors", [
         ("DTYP", "pydev"), ("DESC", "process image read/write errors"), ("SCAN", "I/O Intr"),
         ("INP", f"@pydev.iointr({v}.watch('modio.ioerrors'))"),

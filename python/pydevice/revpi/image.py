@@ -171,6 +171,28 @@ class ProcessImage:
         if fault is not None:
             raise pydev.Alarm(fault)
 
+    def watchdog_kick(self) -> int:
+        """Toggle the base module's watchdog bit (revpimodio2 ``core.wd_toggle()``); return it.
+
+        Call it from a periodic record only (``python -m pydevice.revpi db --watchdog``), never
+        from a thread of its own: the bit then toggles only while the IOC's scan thread, its
+        pydev worker pool and Python all make progress, so the RevPi's hardware watchdog
+        resets the system when the IOC hangs or stops.  (revpimodio2's ``wdautotoggle`` would
+        keep toggling from its own thread whatever the IOC does.)
+        """
+        core = self.modio.core
+        if core is None or not hasattr(core, "wd_toggle"):
+            raise IoNotFoundError("this configuration has no base module with a watchdog bit")
+        if self._stop.is_set():
+            raise NotWritableError("the process image is closed (the IOC is ending)")
+        with self._lock:
+            core.wd_toggle()
+            value = int(core.wd.value)
+        fault = self._fault
+        if fault is not None:
+            raise pydev.Alarm(fault)
+        return value
+
     def watch(self, name: str, edge: str = "both") -> str:
         """Serve change pushes of ``name``; returns its I/O Intr name.
 

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Build PyDevice and run its test suite in an emulated ARM Debian (qemu-user + binfmt).
+#
+#   tools/arm/check.sh [arm64|armhf] [wheels|test|all]     (make check-arm runs "arm64 all")
+#
+# Everything it downloads or builds is cached outside the repository, in
+# ${PYDEV_ARM_CACHE:-~/.cache/pydevice-arm}: the Debian userland (bookworm, as on Raspberry Pi
+# OS and RevPi OS) and the wheels built there from sdists (epicscorelibs, pvxslibs and p4p
+# publish none for ARM).  Needs root (debootstrap, chroot, mounts) and apt/PyPI access.
+# Results and times are appended to $CACHE/results-$ARCH.txt; docs/arm.md quotes them.
+set -euo pipefail
+ARCH=${1:-arm64}
+STEP=${2:-all}
+CACHE=${PYDEV_ARM_CACHE:-$HOME/.cache/pydevice-arm}
+ROOTFS=$CACHE/bookworm-$ARCH
+WHEELS=$CACHE/wheels-$ARCH
+RESULTS=$CACHE/results-$ARCH.txt
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+# what a board needs before `make` (Raspberry Pi OS / RevPi OS bookworm have most of it)
+BOARD_PACKAGES="python3 python3-venv python3-dev gcc g++ make cmake git ca-certificates"
+QEMU=$([ "$ARCH" = arm64 ] && echo qemu-aarch64 || echo qemu-arm)
+
+log() { echo "[arm $(date +%H:%M:%S)] $*"; }
+timed() {  # timed LABEL CMD...: run, and record how long it took
+    local label=$1 start rc; shift
+    start=$(date +%s)
+    "$@" && rc=0 || rc=$?
+    echo "$(date -u +%Y-%m-%dT%H:%MZ) $label: $(( $(date +%s) - start )) s, exit $rc" | tee -a "$RESULTS"
+    return $rc
+}
+in_root() {  # a clean environment inside the ARM userland
+    chroot "$ROOTFS" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+        PIP_CERT=/etc/ssl/certs/ca-certificates.crt PIP_FIND_LINKS=/wheels \
+        PIP_DISABLE_PIP_VERSION_CHECK=1 MAKEFLAGS=-j2 "$@"
+}
+
+host_tools() {
+    if ! command -v debootstrap >/dev/null || [ ! -e /usr/bin/$QEMU-static ]; then
+        apt-get update -qq && apt-get install -y -qq qemu-user-static debootstrap binfmt-support
+    fi
+    [ -e /proc/sys/fs/binfmt_misc/$QEMU ] || update-binfmts --enable $QEMU || true
+}
+
+userland() {
+    if [ ! -x "$ROOTFS/usr/bin/python3" ]; then
+        log "debootstrap $ARCH bookworm into $ROOTFS"
+        mkdir -p "$CACHE"
+        timed "debootstrap $ARCH" debootstrap --arch="$ARCH" --foreign --variant=minbase bookworm \
+            "$ROOTFS" http://deb.debian.org/debian
+        cp /usr/bin/$QEMU-static "$ROOTFS/usr/bin/"
+        chroot "$ROOTFS" /debootstrap/debootstrap --second-stage
+    fi
+    cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/ca-certificates.crt" 2>/dev/null || {
+        mkdir -p "$ROOTFS/etc/ssl/certs"; cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/"; }
+    cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
+    if ! in_root sh -c "command -v cmake && command -v g++" >/dev/null; then
+        timed "apt-get install $BOARD_PACKAGES" in_root sh -c \
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $BOARD_PACKAGES"
+    fi
+    mountpoint -q "$ROOTFS/proc" || mount -t proc proc "$ROOTFS/proc"
+    mountpoint -q "$ROOTFS/dev" || mount --bind /dev "$ROOTFS/dev"
+    mountpoint -q "$ROOTFS/dev/pts" || mount --bind /dev/pts "$ROOTFS/dev/pts"
+    mkdir -p "$WHEELS" "$ROOTFS/wheels"
+    mountpoint -q "$ROOTFS/wheels" || mount --bind "$WHEELS" "$ROOTFS/wheels"
+}
+
+wheels() {
+    # every pinned requirement as a wheel for this platform: downloaded where PyPI has one,
+    # else built from its sdist here (the slow part, cached)
+    cp "$TOP"/requirements*.txt "$ROOTFS/tmp/"
+    in_root sh -c "test -x /opt/wheelenv/bin/pip || python3 -m venv /opt/wheelenv"
+    for req in "$ROOTFS"/tmp/requirements*.txt; do
+        timed "pip wheel $(basename "$req")" in_root /opt/wheelenv/bin/pip wheel -q \
+            -w /wheels -r "/tmp/$(basename "$req")"
+    done
+    ls -la "$WHEELS" | tee -a "$RESULTS"
+}
+
+project_test() {
+    local dest=$ROOTFS/build/pydevice
+    rm -rf "$dest" && mkdir -p "$dest"
+    (cd "$TOP" && git ls-files -co --exclude-standard | while read -r f; do
+        [ -f "$f" ] && install -D -m "$(stat -c %a "$f")" "$f" "$dest/$f"; done)
+    timed "make build ($ARCH)" in_root sh -c "cd /build/pydevice && make build"
+    timed "make test ($ARCH)" in_root sh -c \
+        "cd /build/pydevice && .venv/bin/python -m pytest tests -q -p no:cacheprovider 2>&1 | tail -40" \
+        | tee "$CACHE/test-$ARCH.log"
+    grep -E "passed|failed" "$CACHE/test-$ARCH.log" | tail -1 | tee -a "$RESULTS"
+}
+
+host_tools
+userland
+case $STEP in
+    wheels) wheels ;;
+    test) project_test ;;
+    all) wheels; project_test ;;
+    *) echo "usage: $0 [arm64|armhf] [wheels|test|all]" >&2; exit 2 ;;
+esac
