@@ -27,18 +27,23 @@ test: all
 else
 # ---------------------------------------------------------------- embedded (CMake) build
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
+BUILD ?= build
+# the oldest and newest Python that `make test` also runs the core suite on, when installed
+# (pyenv's, or pythonX.Y on PATH); `make test-pythons` runs every supported one
+PYTHONS_CI ?= 3.10 3.13
+PYTHONS ?= 3.10 3.11 3.12 3.13
 VPY := $(VENV)/bin/python
 ARCH := $(shell uname -s | tr A-Z a-z)-$(shell uname -m | sed 's/^arm.*/arm/')
 IOC := bin/$(ARCH)/pydevIoc
 
-.PHONY: all build run run-revpi run-gpio test bench clean distclean venv
+.PHONY: all build run run-revpi run-gpio test test-core test-pythons bench clean distclean venv
 all: build
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt python/pydevice/clients.py
+$(VENV)/.installed: requirements.txt requirements-test.txt python/pydevice/clients.py
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(VPY) -m pip install --disable-pip-version-check -q -r requirements-test.txt
 	@# import pydev / pydevice in the venv, from this source tree
 	$(VPY) -c "import sysconfig; print('$(CURDIR)/python')" > "$$($(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/pydevice-source.pth"
 	@# caget, caput, camonitor, pvget, pvput, pvmonitor and caRepeater in .venv/bin
@@ -46,10 +51,10 @@ $(VENV)/.installed: requirements.txt python/pydevice/clients.py
 	touch $@
 
 build: $(VENV)/.installed
-	cmake -S . -B build -DPython3_EXECUTABLE=$(abspath $(VPY)) -Wno-dev > build.log 2>&1 \
+	cmake -S . -B $(BUILD) -DPython3_EXECUTABLE=$(abspath $(VPY)) -Wno-dev > build.log 2>&1 \
 	  || { cat build.log; exit 1; }
 	@# the compiler's status decides, not a filter's: a failed build never leaves an old IOC to test
-	cmake --build build -j2 -- --no-print-directory >> build.log 2>&1 \
+	cmake --build $(BUILD) -j2 -- --no-print-directory >> build.log 2>&1 \
 	  || { grep -E "warning|error|Error" build.log; echo "make build: failed, see build.log"; exit 1; }
 	@grep -E "warning:" build.log || true
 	test -x $(IOC)
@@ -67,13 +72,31 @@ run-gpio: build
 
 test: build
 	$(VPY) -m pytest tests
+	@$(MAKE) --no-print-directory test-pythons PYTHONS="$(PYTHONS_CI)"
+
+# the core suite on one Python (PYTHON=...), in its own venv and build directory
+test-core: build
+	$(VPY) -m pytest -q tests/test_core_*.py tests/test_first_hour.py
+
+# The core suite on each Python of PYTHONS that is installed, one after the other (they share
+# bin/ and lib/), then the default build again.  A missing interpreter is skipped, saying so.
+test-pythons:
+	@status=0; for v in $(PYTHONS); do \
+	  py=$$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python$$v 2>/dev/null | tail -1); \
+	  [ -n "$$py" ] || py=$$(command -v python$$v || true); \
+	  if [ -z "$$py" ]; then echo "test-pythons: Python $$v not installed: skipped"; continue; fi; \
+	  echo "test-pythons: Python $$v ($$py): core suite, log in test-python-$$v.log"; \
+	  if $(MAKE) --no-print-directory test-core PYTHON=$$py VENV=.venv-$$v BUILD=build-$$v \
+	       > test-python-$$v.log 2>&1; then tail -1 test-python-$$v.log; \
+	  else tail -30 test-python-$$v.log; status=1; fi; \
+	done; $(MAKE) --no-print-directory build > /dev/null; exit $$status
 
 bench: build
 	$(VPY) bench/bench_core.py
 
 clean:
-	rm -rf build build.log bin lib dbd
+	rm -rf build build-* build.log test-python-*.log bin lib dbd
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-*
 endif

@@ -1,6 +1,7 @@
 /* pydevSignals.c - SIGTERM and SIGINT end pydevIoc the orderly way.
  *
- * systemd and procServ stop an IOC with SIGTERM, a person with Ctrl-C.  Either must run the
+ * systemd and procServ stop an IOC with SIGTERM (procServ: SIGHUP, when it closes the
+ * console), a person with Ctrl-C.  Each must run the
  * same epicsExit as the iocsh `exit`, so that exit handlers put outputs in their safe state.
  * The handler only writes the signal number to a pipe; a thread reads it and calls epicsExit.
  * A second signal exits at once, and so does a shutdown that takes longer than its bound.
@@ -10,6 +11,7 @@
  * iocsh, not Python), so pydevSignalsCheck puts ours back after each pydev command.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@
 
 #include "pydevSignals.h"
 
-static const int stopSignals[] = {SIGTERM, SIGINT};
+static const int stopSignals[] = {SIGTERM, SIGINT, SIGHUP};
 #define NSIGNALS (int)(sizeof(stopSignals) / sizeof(stopSignals[0]))
 static int pipeFds[2] = {-1, -1};
 static volatile sig_atomic_t received;
@@ -30,6 +32,8 @@ static volatile sig_atomic_t received;
 static void onSignal(int sig)
 {
     unsigned char byte = (unsigned char)sig;
+    if (received && sig == SIGHUP)
+        return;  /* the console went away while we shut down (procServ closes it): go on */
     if (received++) {
         static const char msg[] = "pydevIoc: second signal: exiting at once\n";
         (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
@@ -90,9 +94,16 @@ static void install(int sig)
 
 int pydevSignalsInstall(void)
 {
+    sigset_t mask;
     int i;
     if (pipeFds[0] >= 0)
         return 0;
+    /* A parent may have blocked them (procServ does): threads made from here on inherit
+     * this thread's mask, and a blocked signal would never reach our handler. */
+    sigemptyset(&mask);
+    for (i = 0; i < NSIGNALS; i++)
+        sigaddset(&mask, stopSignals[i]);
+    pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
     if (pipe(pipeFds) != 0) {
         perror("pydevIoc: pipe");
         return -1;

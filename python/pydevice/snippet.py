@@ -257,5 +257,8 @@ def _compile_tree(tree: ast.Module, record: str, fields: Collection[str], namesp
     scope: dict = {}
     exec(code, namespace, scope)  # defines the function with `namespace` as its globals
     function = scope["link"]
-    function.__code__ = function.__code__.replace(co_name=record, co_qualname=record)
+    names = {"co_name": record}
+    if sys.version_info >= (3, 11):  # tracebacks show co_qualname from 3.11 on
+        names["co_qualname"] = record
+    function.__code__ = function.__code__.replace(**names)
     return Link(function, tuple(macros.used), iointr, _runs_field_code(module))
