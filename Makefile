@@ -37,7 +37,7 @@ VPY := $(VENV)/bin/python
 ARCH := $(shell uname -s | tr A-Z a-z)-$(shell uname -m | sed 's/^arm.*/arm/')
 IOC := bin/$(ARCH)/pydevIoc
 
-.PHONY: all build run run-revpi run-gpio test test-core test-pythons bench clean distclean venv
+.PHONY: all build run run-revpi run-gpio test test-core test-pythons bench clean distclean venv install
 all: build
 
 venv: $(VENV)/.installed
@@ -91,11 +91,24 @@ test-pythons:
 	  else tail -30 test-python-$$v.log; status=1; fi; \
 	done; $(MAKE) --no-print-directory build > /dev/null; exit $$status
 
+# A relocatable tree for sites that do not use pip: PREFIX/{bin,lib,dbd,db,python,iocBoot}
+# and PREFIX/venv with the runtime requirements.  The tree may be moved or copied afterwards.
+PREFIX ?= /opt/pydevice
+install: $(VENV)/.installed
+	cmake -S . -B build-install -DPython3_EXECUTABLE=$(abspath $(VPY)) -DPYDEV_RELOCATABLE=ON \
+	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) -Wno-dev > build-install.log 2>&1 \
+	  && cmake --build build-install -j2 >> build-install.log 2>&1 \
+	  && cmake --install build-install >> build-install.log 2>&1 \
+	  || { tail -30 build-install.log; echo "make install: failed, see build-install.log"; exit 1; }
+	test -x $(PREFIX)/venv/bin/python || $(VPY) -m venv $(PREFIX)/venv
+	$(PREFIX)/venv/bin/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	@echo "installed in $(PREFIX): $(PREFIX)/bin/$(ARCH)/pydevIoc -h"
+
 bench: build
 	$(VPY) bench/bench_core.py
 
 clean:
-	rm -rf build build-* build.log test-python-*.log bin lib dbd
+	rm -rf build build-* build.log build-install.log test-python-*.log bin lib dbd
 
 distclean: clean
 	rm -rf $(VENV) .venv-*

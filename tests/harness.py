@@ -149,6 +149,7 @@ class Ioc:
         startup_timeout: float = 30.0,
         st_cmd: str | os.PathLike | None = None,
         argv: Sequence[str] | None = None,
+        program: str | os.PathLike | None = None,
     ) -> None:
         """Generate an st.cmd from the arguments, or run the existing ``st_cmd`` (in ``cwd``),
         or run ``pydevIoc *argv`` (its command line, e.g. ``["-d", "x.db"]``)."""
@@ -164,6 +165,7 @@ class Ioc:
         lines += list(post_init)
         lines.append(f"pydev(\"print('{_READY}')\")")
         self.argv = list(argv) if argv is not None else None
+        self.program = pathlib.Path(program) if program else IOC_BIN
         self.existing = st_cmd is not None or argv is not None
         if st_cmd is not None:
             self.st_cmd = pathlib.Path(st_cmd).resolve()
@@ -181,8 +183,8 @@ class Ioc:
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> "Ioc":
-        if not IOC_BIN.exists():
-            raise IocError(f"{IOC_BIN} is missing: run `make` first")
+        if not self.program.exists():
+            raise IocError(f"{self.program} is missing: run `make` first")
         with _slots_lock:
             if not _free_slots:
                 raise IocError(f"more than {SLOTS} IOCs at once")
@@ -190,7 +192,7 @@ class Ioc:
         env = {**os.environ, **server_env(self.slot), "PYTHONUNBUFFERED": "1", **self.extra_env}
         self.env = {k: v for k, v in env.items() if v is not None}  # env={"X": None} unsets X
         self.proc = subprocess.Popen(
-            [str(IOC_BIN), *(self.argv if self.argv is not None else [str(self.st_cmd)])],
+            [str(self.program), *(self.argv if self.argv is not None else [str(self.st_cmd)])],
             cwd=self.cwd, env=self.env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1, errors="replace",

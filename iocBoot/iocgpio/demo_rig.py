@@ -27,7 +27,7 @@ import epics  # noqa: E402
 
 with SimChip(8, names={0: "GPIO17", 1: "GPIO27"}, label="demo-sim") as sim:
     env = {**os.environ, "GPIO_CHIP": sim.name}
-    ioc = subprocess.Popen([str(REPO / "bin/linux-x86_64/pydevIoc"), "st.cmd"], cwd=HERE,
+    ioc = subprocess.Popen([str(next((REPO / "bin").glob("*/pydevIoc"))), "st.cmd"], cwd=HERE,
                            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
     ready = threading.Event()

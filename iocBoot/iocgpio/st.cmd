@@ -1,4 +1,5 @@
-#!../../bin/linux-x86_64/pydevIoc
+# Run from this directory: ../../bin/<arch>/pydevIoc st.cmd (make run-... does), <arch> being
+# linux-x86_64, linux-aarch64 (64-bit Raspberry Pi OS / RevPi OS) or linux-arm.
 # PyDevice GPIO demo: input line GPIO_IN (default GPIO17) followed edge by edge with kernel
 # timestamps and counted; output line GPIO_OUT (default GPIO27) driven by a bo.
 # On a Raspberry Pi the defaults work as they are (lines are found by name on gpiochip0;

@@ -1,4 +1,5 @@
-#!../../bin/linux-x86_64/pydevIoc
+# Run from this directory: ../../bin/<arch>/pydevIoc st.cmd (make run-... does), <arch> being
+# linux-x86_64, linux-aarch64 (64-bit Raspberry Pi OS / RevPi OS) or linux-arm.
 # PyDevice demo IOC: `make run` from the top directory starts it.
 
 dbLoadDatabase("../../dbd/pydevIoc.dbd")

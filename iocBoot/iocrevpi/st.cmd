@@ -1,4 +1,5 @@
-#!../../bin/linux-x86_64/pydevIoc
+# Run from this directory: ../../bin/<arch>/pydevIoc st.cmd (make run-... does), <arch> being
+# linux-x86_64, linux-aarch64 (64-bit Raspberry Pi OS / RevPi OS) or linux-arm.
 # PyDevice demo: a Revolution Pi (Connect + DIO + AIO + virtual device) on a file-backed
 # process image, with a field simulator driving the inputs.  On a real RevPi drop procimg=
 # and configrsc= (defaults: /dev/piControl0 and /etc/revpi/config.rsc) and the simulator.

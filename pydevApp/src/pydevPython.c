@@ -25,6 +25,7 @@
 #include <initHooks.h>
 
 #include "pydev.h"
+#include "pydevPaths.h"
 
 #ifndef PYDEV_PYTHON_DIR
 #define PYDEV_PYTHON_DIR ""
@@ -976,9 +977,11 @@ void pydevPySetStartupDir(const char *dir)
 static int addPythonDir(void)
 {
     const char *dir = getenv("PYDEV_PYTHON_DIR");
-    char cwd[1024];
+    char cwd[1024], installed[1024];
     if (!dir || !*dir)
         dir = PYDEV_PYTHON_DIR;
+    if (!*dir && pydevInstallPath("python", installed, sizeof(installed)) == 0)
+        dir = installed;  /* a relocatable installation: PREFIX/python */
     if (addToPath(dir) || addToPath(getcwd(cwd, sizeof(cwd))))
         return -1;
     return addToPath(startupDir);
@@ -1011,7 +1014,7 @@ static int chooseInterpreter(PyConfig *config)
 {
     const char *venv = getenv("PYDEV_VENV"), *active = getenv("VIRTUAL_ENV");
     const char *from = "PYDEV_VENV";
-    char exe[1024], version[32];
+    char exe[1024], version[32], installed[1024];
     if (!venv || !*venv) {
         venv = active;
         from = "VIRTUAL_ENV";
@@ -1030,6 +1033,8 @@ static int chooseInterpreter(PyConfig *config)
     }
     if (!venv || !*venv)
         venv = PYDEV_DEFAULT_VENV;
+    if (!*venv && pydevInstallPath("venv", installed, sizeof(installed)) == 0)
+        venv = installed;  /* a relocatable installation: PREFIX/venv */
     if (!*venv)
         return 0;
     epicsSnprintf(exe, sizeof(exe), "%s/bin/python3", venv);
