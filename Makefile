@@ -37,7 +37,7 @@ VPY := $(VENV)/bin/python
 ARCH := $(shell uname -s | tr A-Z a-z)-$(shell uname -m | sed 's/^arm.*/arm/')
 IOC := bin/$(ARCH)/pydevIoc
 
-.PHONY: all build run run-revpi run-gpio test test-core test-pythons bench clean distclean venv install
+.PHONY: all build run run-revpi run-gpio test test-core test-pythons bench clean distclean venv install wheels
 all: build
 
 venv: $(VENV)/.installed
@@ -104,11 +104,20 @@ install: $(VENV)/.installed
 	$(PREFIX)/venv/bin/python -m pip install --disable-pip-version-check -q -r requirements.txt
 	@echo "installed in $(PREFIX): $(PREFIX)/bin/$(ARCH)/pydevIoc -h"
 
+# Binary wheels for this machine's platform: dist/pydevice-*.whl and, in dist/wheelhouse, it and
+# every runtime requirement, for `pip install --no-index -f dist/wheelhouse 'pydevice[revpi]'`
+# on a board of the same kind without a compiler.
+wheels: $(VENV)/.installed
+	$(VPY) -m pip wheel --disable-pip-version-check -q --no-deps -w dist .
+	$(VPY) -m pip wheel --disable-pip-version-check -q -w dist/wheelhouse -r requirements.txt
+	cp dist/pydevice-*.whl dist/wheelhouse/
+	@ls -l dist/*.whl
+
 bench: build
 	$(VPY) bench/bench_core.py
 
 clean:
-	rm -rf build build-* build.log build-install.log test-python-*.log bin lib dbd
+	rm -rf build build-* build.log build-install.log test-python-*.log bin lib dbd dist
 
 distclean: clean
 	rm -rf $(VENV) .venv-*
