@@ -37,7 +37,7 @@ VPY := $(VENV)/bin/python
 ARCH := $(shell uname -s | tr A-Z a-z)-$(shell uname -m | sed 's/^arm.*/arm/')
 IOC := bin/$(ARCH)/pydevIoc
 
-.PHONY: all build run run-revpi run-gpio test test-core test-pythons bench clean distclean venv install wheels
+.PHONY: all build run run-revpi run-gpio test test-core test-pythons bench clean distclean venv install wheels check-arm check-armhf
 all: build
 
 venv: $(VENV)/.installed
@@ -112,6 +112,12 @@ wheels: $(VENV)/.installed
 	$(VPY) -m pip wheel --disable-pip-version-check -q -w dist/wheelhouse -r requirements.txt
 	cp dist/pydevice-*.whl dist/wheelhouse/
 	@ls -l dist/*.whl
+
+# Build and test in an emulated ARM Debian (slow: not part of make test; results in docs/arm.md)
+check-arm:
+	tools/arm/check.sh arm64 all
+check-armhf:
+	tools/arm/check.sh armhf all
 
 bench: build
 	$(VPY) bench/bench_core.py
