@@ -82,3 +82,22 @@ def test_links_compile_and_io_intr_names_match_runtime():
         key = ast.literal_eval(watch.args[0])
         assert compiled.iointr == iointr_name("gpiochip0", key, what.lower()), name
     assert n_iointr == 3 * 5  # 5 unused input lines (GPIO27 is an output)
+
+
+def test_a_database_for_a_chip_not_on_this_machine_follows_the_given_directions(tmp_path):
+    """A Pi's database prepared on a laptop: every line named, with its direction."""
+    import subprocess
+    import sys
+    out = tmp_path / "pi.db"
+    cmd = [sys.executable, "-m", "pydevice.gpio", "db", "--chip", "no-such-chip-here", "--prefix", "Pi:",
+           "--lines", "GPIO17,GPIO27", "--inputs", "GPIO17", "--outputs", "GPIO27", "-o", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "is not on this machine" in done.stderr
+    recs = records(out.read_text())
+    assert recs["Pi:GPIO17"][0] == "bi" and recs["Pi:GPIO27"][0] == "bo"
+    assert recs["Pi:GPIO27"][1]["OUT"] == "@gpio.chip('no-such-chip-here').set('GPIO27', VAL)"
+    assert recs["Pi:GPIO17"][1]["DESC"] == "no-such-chip-here line GPIO17"
+    cmd[cmd.index("--outputs"):cmd.index("--outputs") + 2] = []     # GPIO27's direction missing
+    bad = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "no direction for GPIO27" in bad.stderr

@@ -150,3 +150,24 @@ def test_ioc_count_survives_kernel_buffer_overflow(sim, tmp_path):
             (ioc.caget("KO:GPIO17:Count"), seen)
         assert ioc.caget("KO:GPIO17:Lost") > 0  # the kernel did drop events
         assert poll(lambda: ioc.caget("KO:GPIO17") == 0, 5)  # the line ended low
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_a_signal_ends_the_ioc_in_order_releasing_every_line(sim, signame):
+    """systemd/procServ (SIGTERM) and Ctrl-C (SIGINT) run the same exit as `exit`: the gpio
+    module's exit handler sets outputs to their safe value and releases the lines."""
+    import signal
+    with tempfile.TemporaryDirectory() as tmp:
+        db = pathlib.Path(tmp) / "gpio.db"
+        gen_db(sim, db)
+        with Device(sim.name) as dev:
+            ioc = Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")'])
+            with ioc:
+                assert poll(lambda: ioc.caget(P + "GPIO17.UDF") == 0, 10), ioc.output
+                ioc.caput(P + "GPIO27", 1, wait=True)
+                assert sim.wait_level(1, 1) == 1
+                assert dev.get_info().lines[1].used
+                ioc.proc.send_signal(getattr(signal, signame))
+                assert ioc.proc.wait(15) == 0, ioc.output[-2000:]
+            info = dev.get_info().lines
+            assert not info[0].used and not info[1].used and not info[2].used

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from .chip import Device, iter_gpio_files
+from .chip import Device, LineInfo, iter_gpio_files
 from .dbgen import generate_db
 from .errors import GpioError
 
@@ -34,9 +34,36 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def described_lines(lines: Sequence[str], outputs: Sequence[str], inputs: Sequence[str]) -> list:
+    """Line info for a chip that is not on this machine (a board's database prepared on a
+    laptop): every line must be given, by name, with its direction."""
+    undecided = [line for line in lines if line not in outputs and line not in inputs]
+    if not lines or undecided:
+        raise ValueError("the chip is not on this machine: give every line with --lines, and "
+                         "each of them in --outputs or --inputs"
+                         + (f" (no direction for {', '.join(undecided)})" if undecided else ""))
+    infos = []
+    for index, line in enumerate(lines):
+        offset = int(line) if line.isdigit() else -1 - index  # a name's offset is unknown here
+        infos.append(LineInfo(offset=offset, name="" if line.isdigit() else line, used=False,
+                              consumer="", direction="output" if line in outputs else "input",
+                              active_low=False, bias="as-is", drive="push-pull", edge="none",
+                              clock="monotonic", debounce=0.0))
+    return infos
+
+
 def cmd_db(args: argparse.Namespace) -> int:
-    with Device(args.chip) as dev:
-        infos = dev.get_info().lines
+    try:
+        with Device(args.chip) as dev:
+            infos = dev.get_info().lines
+    except (OSError, ValueError) as exc:
+        try:
+            infos = described_lines(_list(args.lines), _list(args.outputs), _list(args.inputs))
+        except ValueError as why:
+            print(f"error: {args.chip}: {exc}; {why}", file=sys.stderr)
+            return 1
+        print(f"note: {args.chip} is not on this machine ({exc}): the database follows "
+              "--lines/--outputs/--inputs", file=sys.stderr)
     text = generate_db(args.chip, infos, prefix=args.prefix,
                        lines=_list(args.lines) or None, outputs=_list(args.outputs),
                        inputs=_list(args.inputs), bias=args.bias, debounce=args.debounce,

@@ -75,7 +75,8 @@ def generate_db(chip: str, infos: Sequence[LineInfo], prefix: str = "$(P)",
     for info in chosen:
         base = prefix + record_base(info, infos)
         key = line_key(info, infos)
-        desc = _q(f"{chip} line {info.offset}" + (f" {info.name}" if info.name else ""))[:40]
+        where = f"line {info.offset}" if info.offset >= 0 else "line"  # < 0: described, not read
+        desc = _q(f"{chip} {where}" + (f" {info.name}" if info.name else ""))[:40]
         is_out = info.offset in out_offs or (info.offset not in in_offs and info.direction == "output")
         if is_out:
             parts.append(
