@@ -45,6 +45,12 @@ def _show(value: object) -> str:
     return str(value)
 
 
+def _old_new(pv: str, old: object, new: object) -> None:
+    """What caput and pvput print: the value before and after the write."""
+    print(f"Old : {pv:<30} {_show(old)}")
+    print(f"New : {pv:<30} {_show(new)}")
+
+
 def caget(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="caget", description="Read PVs over Channel Access.")
     parser.add_argument("-w", type=float, default=5.0, help="timeout in seconds (default 5)")
@@ -81,8 +87,7 @@ def caput(argv: Sequence[str]) -> int:
     if pv.put(values if len(values) > 1 else values[0], wait=args.c, timeout=args.w) is None and args.c:
         print(f"{args.pv} *** put did not complete", file=sys.stderr)
         return 1
-    print(f"Old : {args.pv:<30} {_show(old)}")
-    print(f"New : {args.pv:<30} {_show(pv.get(timeout=args.w, use_monitor=False))}")
+    _old_new(args.pv, old, pv.get(timeout=args.w, use_monitor=False))
     return 0
 
 
@@ -137,8 +142,7 @@ def pvput(argv: Sequence[str]) -> int:
     with _pva() as ctx:
         old = _pva_value(ctx.get(args.pv, timeout=args.w))
         ctx.put(args.pv, _value(args.value), timeout=args.w, wait=True)
-        print(f"Old : {args.pv:<30} {_show(old)}")
-        print(f"New : {args.pv:<30} {_show(_pva_value(ctx.get(args.pv, timeout=args.w)))}")
+        _old_new(args.pv, old, _pva_value(ctx.get(args.pv, timeout=args.w)))
     return 0
 
 

@@ -66,12 +66,20 @@ userland() {
 
 wheels() {
     # every pinned requirement as a wheel for this platform: downloaded where PyPI has one,
-    # else built from its sdist here (the slow part, cached)
+    # else built from its sdist here (the slow part, cached).  In stages, so that each sdist's
+    # isolated build environment finds the EPICS wheels built before instead of building
+    # them again: epicscorelibs, then pvxslibs (builds against it), then everything else.
     cp "$TOP"/requirements*.txt "$ROOTFS/tmp/"
     in_root sh -c "test -x /opt/wheelenv/bin/pip || python3 -m venv /opt/wheelenv"
-    for req in "$ROOTFS"/tmp/requirements*.txt; do
-        timed "pip wheel $(basename "$req")" in_root /opt/wheelenv/bin/pip wheel -q \
-            -w /wheels -r "/tmp/$(basename "$req")"
+    local req pin
+    for pkg in setuptools-dso epicscorelibs pvxslibs; do
+        pin=$(grep -h "^$pkg==" "$TOP"/requirements*.txt | head -1)
+        [ -n "$pin" ] || continue
+        ls "$WHEELS" | grep -qi "^${pkg//-/_}-" && continue
+        timed "pip wheel $pin" in_root /opt/wheelenv/bin/pip wheel -q --no-deps -w /wheels "$pin"
+    done
+    for req in requirements.txt requirements-test.txt; do
+        timed "pip wheel -r $req" in_root /opt/wheelenv/bin/pip wheel -q -w /wheels -r "/tmp/$req"
     done
     ls -la "$WHEELS" | tee -a "$RESULTS"
 }
