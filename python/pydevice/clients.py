@@ -98,14 +98,21 @@ def camonitor(argv: Sequence[str]) -> int:
     _ca_environment()
     import epics
 
+    reader_gone = []
+
     def show(pvname: str = "", value: object = None, timestamp: float = 0.0, **_: object) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
-        print(f"{pvname:<30} {stamp}.{int(timestamp % 1 * 1e6):06d} {_show(value)}", flush=True)
+        try:
+            print(f"{pvname:<30} {stamp}.{int(timestamp % 1 * 1e6):06d} {_show(value)}", flush=True)
+        except BrokenPipeError:  # `camonitor PV | head`: the reader has had enough
+            reader_gone.append(True)
 
     pvs = [epics.PV(name, callback=show, form="time") for name in args.pvs]
     try:
-        while True:
+        while not reader_gone:
             time.sleep(0.1)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         return 0
     finally:
