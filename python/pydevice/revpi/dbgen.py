@@ -14,6 +14,7 @@ from typing import Iterable
 import revpimodio2
 from revpimodio2.io import IOBase
 
+from . import _compat
 from . import core as corevalues
 from . import values
 
@@ -58,7 +59,7 @@ def _record(rtype: str, name: str, fields: Iterable[tuple[str, object]]) -> str:
 
 
 def _desc(io: IOBase) -> str:
-    text = io.bmk or f"{io._parentdevice.name} {io.name}"
+    text = io.bmk or f"{_compat.device_name(io)} {io.name}"
     return text[:40]
 
 

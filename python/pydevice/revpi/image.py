@@ -22,6 +22,7 @@ import revpimodio2
 from revpimodio2 import BOTH, FALLING, RISING
 from revpimodio2.io import IOBase
 
+from . import _compat
 from . import core as corevalues
 from . import links, values
 from .errors import IoNotFoundError, NotWritableError
@@ -51,6 +52,10 @@ class ProcessImage:
     I/O Intr names are ``<name>:<IO>`` (changes), ``<name>:<IO>:rising|falling`` (bit
     edges), ``<name>:cycle`` (cycle counter) and ``<name>:cycle:<IO>`` (every cycle);
     ``<IO>`` may also be ``core.<value>`` or ``modio.ioerrors``/``modio.cycletime``.
+
+    thread safety: read/write/watch/watchdog_kick may be called from any number of pydev
+    workers at once; one RLock serialises access to the RevPiModIO values, and revpimodio2's
+    own refresh thread exchanges the image with the file under revpimodio2's lock.
     """
 
     def __init__(self, modio: revpimodio2.RevPiModIO, *, name: str = "revpi",
@@ -109,7 +114,7 @@ class ProcessImage:
 
     def readable_ios(self) -> list[IOBase]:
         """IOs whose value can change from outside: inputs (and outputs when shared)."""
-        shared = self.modio.monitoring or any(d._shared_procimg for d in self.modio.device)
+        shared = self.modio.monitoring or any(_compat.is_shared(d) for d in self.modio.device)
         kinds = (revpimodio2.INP, revpimodio2.OUT) if shared else (revpimodio2.INP,)
         return [io for io in self.modio.io if io.type in kinds]
 
@@ -158,7 +163,7 @@ class ProcessImage:
                 raise IoNotFoundError(str(exc.args[0])) from None
         else:
             io = self.io(name)
-            if io._read_only_io:
+            if _compat.is_read_only(io):
                 what = "input" if io.type == revpimodio2.INP else "memory value"
                 mode = " (simulator mode swaps inputs and outputs)" if self.modio.simulator else ""
                 raise NotWritableError(f"cannot write '{name}': it is an {what}{mode}")
@@ -286,10 +291,10 @@ class ProcessImage:
         modio = self.modio
         if defaults and not modio.monitoring:
             try:
-                if any(dev._shared_procimg for dev in modio.device):
+                if any(_compat.is_shared(dev) for dev in modio.device):
                     # Other programs own the other outputs: reset only what records wrote.
                     for io in self._written:
-                        io.set_value(io._defaultvalue)
+                        io.set_value(_compat.default_value(io))
                 else:
                     modio.setdefaultvalues()
             except Exception:  # noqa: BLE001 - leaving anyway, say why
@@ -393,7 +398,7 @@ class ProcessImage:
         # RevPiModIO has no public per-cycle hook besides cycleloop(), which excludes the
         # event system; its refresh thread sets this Event after every good cycle and, with
         # mainloop() running, nobody else clears it.
-        writer = modio._imgwriter
+        writer = _compat.refresh_thread(modio)
         last_errors = modio.ioerrors
         last_good = time.monotonic()
         wait = max(3 * modio.cycletime / 1000, 0.05)

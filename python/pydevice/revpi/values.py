@@ -5,6 +5,8 @@ from typing import Any
 
 from revpimodio2.io import IntIO, IOBase, MemIO, StructIO
 
+from . import _compat
+
 BIT, INT, FLOAT, STRING, MEMORY, BYTES = "bit", "int", "float", "string", "memory", "bytes"
 MAX_INT_BYTES = 8
 """An integer IO wider than this (e.g. a gateway's 492-byte area) is a byte array (BYTES)."""
@@ -29,7 +31,7 @@ def io_kind(io: IOBase) -> str:
         if code in "sc":
             return STRING
         return INT
-    if io._bitshift:
+    if _compat.bit_shift(io):
         return BIT
     if isinstance(io, IntIO):
         return BYTES if len(io) > MAX_INT_BYTES else INT
