@@ -80,3 +80,37 @@ def test_a_gateway_area_wider_than_64_bits_is_a_byte_array_both_ways(tmp_path):
         sim.cleanup()
         assert poll(lambda: bytes(ioc.caget("GW:Dummy_in").astype(np.uint8)) == bytes(range(246)) * 2,
                     timeout=5)
+
+
+# The three silent clamps issue 8 found, each on the generated (--all) database of a real config.
+OUT_OF_RANGE = [("PWM_1", 77, 300, "0..255"), ("OutputValue_1", 1000, 40000, "-32768..32767"),
+                ("RS485ErrorLimit1", 10, 70000, "0..65535")]
+
+
+def test_out_of_range_writes_to_generated_records_alarm_and_leave_the_image_alone(tmp_path):
+    config = next(c for c in CONFIGS if "core12" in c.name)
+    db = _generate(config, tmp_path / "revpi.db", "--all")
+    image = tmp_path / "procimg.bin"
+    image.write_bytes(bytes(revpimodio2.PROCESS_IMAGE_SIZE))
+    pre = ['pydev("from pydevice import revpi")',
+           f'pydev("rpi = revpi.open(procimg=\'{image}\', configrsc=\'{config}\', cycletime=20)")']
+    with Ioc(pre_init=pre, db_files=[(db, "P=OR:")], cwd=tmp_path) as ioc:
+        modio = revpimodio2.RevPiModIO(procimg=str(image), configrsc=str(config), monitoring=True,
+                                       debug=False)
+
+        def image_value(io):
+            modio.readprocimg()
+            return getattr(modio.io, io).value
+        for io, good, bad, span in OUT_OF_RANGE:
+            assert (ioc.caget(f"OR:{io}.DRVL"), ioc.caget(f"OR:{io}.DRVH")) == (0, 0)
+            ioc.caput(f"OR:{io}", good)
+            assert poll(lambda: image_value(io) == good, timeout=5), io
+            ioc.caput(f"OR:{io}", bad)
+            stat, sevr, amsg = ioc.alarm(f"OR:{io}")
+            assert (stat, sevr) == ("WRITE", "INVALID"), (io, stat, sevr)
+            assert amsg.startswith(f"{bad} not in {span} for IO"), amsg
+            time.sleep(0.1)                               # five refresh cycles
+            assert image_value(io) == good, f"{io}: the image changed after a refused {bad}"
+            ioc.caput(f"OR:{io}", good)                   # a good value clears the alarm
+            assert ioc.alarm(f"OR:{io}")[:2] == ("NO_ALARM", "NO_ALARM")
+        modio.cleanup()

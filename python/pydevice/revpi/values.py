@@ -93,8 +93,8 @@ def from_record(io: IOBase, value: Any) -> Any:
         low, high = int_range(io)
         if not low <= number <= high:
             signed = "signed" if low < 0 else "unsigned"
+            # value and range first: a record's AMSG keeps only 39 characters
             raise ValueError(
-                f"{number} out of range for IO '{name}' ({len(io) * 8}-bit {signed}: {low}..{high})"
-            )
+                f"{number} not in {low}..{high} for IO '{name}' ({len(io) * 8}-bit {signed})")
         return number
     raise ValueError(f"IO '{name}' is a piCtory memory value and cannot be written")
