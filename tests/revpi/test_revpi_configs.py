@@ -114,3 +114,32 @@ def test_out_of_range_writes_to_generated_records_alarm_and_leave_the_image_alon
             ioc.caput(f"OR:{io}", good)                   # a good value clears the alarm
             assert ioc.alarm(f"OR:{io}")[:2] == ("NO_ALARM", "NO_ALARM")
         modio.cleanup()
+
+
+def test_clamp_mode_writes_the_nearest_limit_with_a_minor_alarm(tmp_path):
+    config = next(c for c in CONFIGS if "core12" in c.name)
+    db = _generate(config, tmp_path / "revpi.db", "--all", "--clamp")
+    assert "@rpi.write('PWM_1', VAL, clamp=True)" in db.read_text()
+    image = tmp_path / "procimg.bin"
+    image.write_bytes(bytes(revpimodio2.PROCESS_IMAGE_SIZE))
+    pre = ['pydev("from pydevice import revpi")',
+           f'pydev("rpi = revpi.open(procimg=\'{image}\', configrsc=\'{config}\', cycletime=20)")']
+    with Ioc(pre_init=pre, db_files=[(db, "P=CL:")], cwd=tmp_path) as ioc:
+        modio = revpimodio2.RevPiModIO(procimg=str(image), configrsc=str(config), monitoring=True,
+                                       debug=False)
+
+        def image_value(io):
+            modio.readprocimg()
+            return getattr(modio.io, io).value
+        for io, written, expected in [("PWM_1", 300, 255), ("OutputValue_1", -40000, -32768),
+                                      ("RS485ErrorLimit1", 70000, 65535)]:
+            ioc.caput(f"CL:{io}", written)
+            assert poll(lambda: image_value(io) == expected, timeout=5), (io, image_value(io))
+            stat, sevr, amsg = ioc.alarm(f"CL:{io}")
+            assert (stat, sevr) == ("HWLIMIT", "MINOR"), (io, stat, sevr)
+            # AMSG keeps the start of "<value> clamped to <limit> for IO '<name>'"
+            assert amsg.startswith(f"{written} clamped to {expected} for IO"), amsg
+            ioc.caput(f"CL:{io}", 7)                     # in range: written as is, no alarm
+            assert poll(lambda: image_value(io) == 7, timeout=5)
+            assert ioc.alarm(f"CL:{io}")[:2] == ("NO_ALARM", "NO_ALARM")
+        modio.cleanup()

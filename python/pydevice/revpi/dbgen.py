@@ -42,6 +42,8 @@ class Options:
     watchdog: str | None = None
     """SCAN period of a record that toggles the hardware watchdog (e.g. "1 second"); None: no
     such record (the RevPi's watchdog stays off unless something else toggles it)."""
+    clamp: bool = False
+    """Integer outputs write the nearest limit with a MINOR alarm instead of refusing."""
     skipped: list[str] = field(default_factory=list)
 
 
@@ -80,7 +82,7 @@ def io_record(io: IOBase, opts: Options) -> str | None:
     v, n = opts.var, io.name
     # the name is computed once at record init: an unknown IO disables the record right there
     watch = ("SCAN", "I/O Intr"), ("INP", f"@pydev.iointr({v}.watch('{n}'))")
-    write = ("OUT", f"@{v}.write('{n}', VAL)"),
+    write = ("OUT", f"@{v}.write('{n}', VAL{', clamp=True' if opts.clamp else ''})"),
     common = [("DTYP", "pydev"), ("DESC", _desc(io))]
     if kind == values.MEMORY:
         value = io.value

@@ -147,13 +147,17 @@ class ProcessImage:
             raise pydev.Alarm(fault)
         return getter()
 
-    def write(self, name: str, value: Any) -> None:
+    def write(self, name: str, value: Any, *, clamp: bool = False) -> None:
         """Set output ``name``; the autorefresh thread writes it within one cycle.
 
+        An integer outside the IO's range raises ValueError and changes nothing; with
+        ``clamp=True`` the nearest limit is written instead and ``pydev.Alarm`` (HWLIMIT/MINOR,
+        saying so) is raised, so a clamp is never silent.
         With ``shared_procimg`` only this IO is written (outputs of other programs stay).
         Raises ``pydev.Alarm`` while the process image is faulted (the value is kept and
         reaches the image when the I/O recovers).
         """
+        clamped = None
         if self.modio.monitoring:
             raise NotWritableError(f"cannot write '{name}': process image opened with monitoring=True")
         if corevalues.is_core_name(name):
@@ -170,11 +174,19 @@ class ProcessImage:
             if values.io_kind(io) == values.BYTES:
                 io.set_value(values.bytes_from_record(io, value))
             else:
-                io.value = values.from_record(io, value)
+                try:
+                    io.value = values.from_record(io, value)
+                except values.OutOfRange as exc:
+                    if not clamp:
+                        raise
+                    io.value = exc.nearest
+                    clamped = f"{exc.number} clamped to {exc.nearest} for IO '{name}'"
             self._written.add(io)
         fault = self._fault
         if fault is not None:
             raise pydev.Alarm(fault)
+        if clamped:
+            raise pydev.Alarm(clamped, stat="HWLIMIT", sevr="MINOR")
 
     def watchdog_kick(self) -> int:
         """Toggle the base module's watchdog bit (revpimodio2 ``core.wd_toggle()``); return it.

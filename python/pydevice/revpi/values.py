@@ -73,6 +73,15 @@ def bytes_from_record(io: IOBase, value: Any) -> bytes:
     return raw
 
 
+class OutOfRange(ValueError):
+    """An integer that does not fit its IO; ``nearest`` is the closest value that does."""
+
+    def __init__(self, message: str, number: int, nearest: int) -> None:
+        super().__init__(message)
+        self.number = number
+        self.nearest = nearest
+
+
 def from_record(io: IOBase, value: Any) -> Any:
     """Convert a record value to what ``io.value = ...`` accepts; ValueError if it cannot fit."""
     kind = io_kind(io)
@@ -94,7 +103,8 @@ def from_record(io: IOBase, value: Any) -> Any:
         if not low <= number <= high:
             signed = "signed" if low < 0 else "unsigned"
             # value and range first: a record's AMSG keeps only 39 characters
-            raise ValueError(
-                f"{number} not in {low}..{high} for IO '{name}' ({len(io) * 8}-bit {signed})")
+            raise OutOfRange(
+                f"{number} not in {low}..{high} for IO '{name}' ({len(io) * 8}-bit {signed})",
+                number, min(max(number, low), high))
         return number
     raise ValueError(f"IO '{name}' is a piCtory memory value and cannot be written")
