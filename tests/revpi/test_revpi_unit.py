@@ -104,9 +104,9 @@ def test_word_float_and_string_outputs(rpi, files):
 
 
 def test_out_of_range_and_read_only_writes_fail_clearly(rpi):
-    with pytest.raises(ValueError, match=r"70000 out of range for IO 'OutputValue_1' \(16-bit signed"):
+    with pytest.raises(ValueError, match=r"70000 not in -32768\.\.32767 for IO 'OutputValue_1' \(16-bit signed\)"):
         rpi.write("OutputValue_1", 70000)
-    with pytest.raises(ValueError, match=r"Output_17' \(8-bit unsigned: 0..255"):
+    with pytest.raises(ValueError, match=r"-1 not in 0\.\.255 for IO 'Output_17' \(8-bit unsigned\)"):
         rpi.write("Output_17", -1)
     with pytest.raises(revpi.NotWritableError, match="'I_1': it is an input"):
         rpi.write("I_1", 1)

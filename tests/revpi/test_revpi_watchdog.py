@@ -54,11 +54,13 @@ def test_the_watchdog_bit_toggles_while_healthy_and_stops_when_the_pool_hangs_or
         healthy, _ = _toggles(modio, 1.5)
         assert healthy >= 8, f"{healthy} toggles in 1.5 s at a 0.1 s scan"
         epics.caput(P + "hog", 3, wait=False)           # the only worker sleeps 3 s
-        time.sleep(0.3)
-        hung, _ = _toggles(modio, 2.0)
-        assert hung == 0, f"the bit toggled {hung} times while the pool was hung"
+        # at most a toggle already queued before the hog got the worker, then nothing
+        hung, stopped_after = _toggles(modio, 2.3)
+        assert hung <= 1 and (stopped_after is None or stopped_after < 0.3), (hung, stopped_after)
         assert poll(lambda: _toggles(modio, 0.5)[0] > 0, timeout=5)   # recovers with the pool
-        print(f"watchdog: {healthy} toggles in 1.5 s healthy, {hung} in 2 s hung")
+        after = "none" if stopped_after is None else f"the last {stopped_after:.2f} s"
+        print(f"watchdog: {healthy} toggles in 1.5 s healthy; after the pool hung: {after}, "
+              f"{hung} toggle(s) in 2.3 s")
     stopped, _ = _toggles(modio, 1.0)
     assert stopped == 0
     modio.cleanup()

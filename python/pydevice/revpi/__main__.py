@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("--watchdog", metavar="PERIOD", nargs="?", const="1 second",
                     help="a Core:Watchdog record that toggles the hardware watchdog every PERIOD "
                          "(an EPICS SCAN, default \"1 second\") while the IOC runs Python")
+    db.add_argument("--clamp", action="store_true",
+                    help="an integer output out of range writes the nearest limit and raises a "
+                         "MINOR HWLIMIT alarm (default: refuse it with an INVALID alarm)")
     db.add_argument("-o", "--output", help="output file (default: stdout)")
 
     img = sub.add_parser("image", help="create a zero-filled file-backed process image")
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         opts = dbgen.Options(prefix=args.prefix, var=args.var, name=args.name, all_ios=args.all,
                              simulator=args.simulator, words_as_analog=args.analog,
                              replace_io_file=args.replace_io_file, core=not args.no_core,
-                             watchdog=args.watchdog)
+                             watchdog=args.watchdog, clamp=args.clamp)
         try:
             text = dbgen.generate(args.configrsc, opts)
         except (OSError, RuntimeError, ValueError) as exc:

@@ -14,6 +14,7 @@ from typing import Iterable
 import revpimodio2
 from revpimodio2.io import IOBase
 
+from . import _compat
 from . import core as corevalues
 from . import values
 
@@ -41,6 +42,8 @@ class Options:
     watchdog: str | None = None
     """SCAN period of a record that toggles the hardware watchdog (e.g. "1 second"); None: no
     such record (the RevPi's watchdog stays off unless something else toggles it)."""
+    clamp: bool = False
+    """Integer outputs write the nearest limit with a MINOR alarm instead of refusing."""
     skipped: list[str] = field(default_factory=list)
 
 
@@ -58,7 +61,7 @@ def _record(rtype: str, name: str, fields: Iterable[tuple[str, object]]) -> str:
 
 
 def _desc(io: IOBase) -> str:
-    text = io.bmk or f"{io._parentdevice.name} {io.name}"
+    text = io.bmk or f"{_compat.device_name(io)} {io.name}"
     return text[:40]
 
 
@@ -79,7 +82,7 @@ def io_record(io: IOBase, opts: Options) -> str | None:
     v, n = opts.var, io.name
     # the name is computed once at record init: an unknown IO disables the record right there
     watch = ("SCAN", "I/O Intr"), ("INP", f"@pydev.iointr({v}.watch('{n}'))")
-    write = ("OUT", f"@{v}.write('{n}', VAL)"),
+    write = ("OUT", f"@{v}.write('{n}', VAL{', clamp=True' if opts.clamp else ''})"),
     common = [("DTYP", "pydev"), ("DESC", _desc(io))]
     if kind == values.MEMORY:
         value = io.value

@@ -22,6 +22,7 @@ import revpimodio2
 from revpimodio2 import BOTH, FALLING, RISING
 from revpimodio2.io import IOBase
 
+from . import _compat
 from . import core as corevalues
 from . import links, values
 from .errors import IoNotFoundError, NotWritableError
@@ -51,6 +52,10 @@ class ProcessImage:
     I/O Intr names are ``<name>:<IO>`` (changes), ``<name>:<IO>:rising|falling`` (bit
     edges), ``<name>:cycle`` (cycle counter) and ``<name>:cycle:<IO>`` (every cycle);
     ``<IO>`` may also be ``core.<value>`` or ``modio.ioerrors``/``modio.cycletime``.
+
+    thread safety: read/write/watch/watchdog_kick may be called from any number of pydev
+    workers at once; one RLock serialises access to the RevPiModIO values, and revpimodio2's
+    own refresh thread exchanges the image with the file under revpimodio2's lock.
     """
 
     def __init__(self, modio: revpimodio2.RevPiModIO, *, name: str = "revpi",
@@ -109,7 +114,7 @@ class ProcessImage:
 
     def readable_ios(self) -> list[IOBase]:
         """IOs whose value can change from outside: inputs (and outputs when shared)."""
-        shared = self.modio.monitoring or any(d._shared_procimg for d in self.modio.device)
+        shared = self.modio.monitoring or any(_compat.is_shared(d) for d in self.modio.device)
         kinds = (revpimodio2.INP, revpimodio2.OUT) if shared else (revpimodio2.INP,)
         return [io for io in self.modio.io if io.type in kinds]
 
@@ -142,13 +147,17 @@ class ProcessImage:
             raise pydev.Alarm(fault)
         return getter()
 
-    def write(self, name: str, value: Any) -> None:
+    def write(self, name: str, value: Any, *, clamp: bool = False) -> None:
         """Set output ``name``; the autorefresh thread writes it within one cycle.
 
+        An integer outside the IO's range raises ValueError and changes nothing; with
+        ``clamp=True`` the nearest limit is written instead and ``pydev.Alarm`` (HWLIMIT/MINOR,
+        saying so) is raised, so a clamp is never silent.
         With ``shared_procimg`` only this IO is written (outputs of other programs stay).
         Raises ``pydev.Alarm`` while the process image is faulted (the value is kept and
         reaches the image when the I/O recovers).
         """
+        clamped = None
         if self.modio.monitoring:
             raise NotWritableError(f"cannot write '{name}': process image opened with monitoring=True")
         if corevalues.is_core_name(name):
@@ -158,18 +167,26 @@ class ProcessImage:
                 raise IoNotFoundError(str(exc.args[0])) from None
         else:
             io = self.io(name)
-            if io._read_only_io:
+            if _compat.is_read_only(io):
                 what = "input" if io.type == revpimodio2.INP else "memory value"
                 mode = " (simulator mode swaps inputs and outputs)" if self.modio.simulator else ""
                 raise NotWritableError(f"cannot write '{name}': it is an {what}{mode}")
             if values.io_kind(io) == values.BYTES:
                 io.set_value(values.bytes_from_record(io, value))
             else:
-                io.value = values.from_record(io, value)
+                try:
+                    io.value = values.from_record(io, value)
+                except values.OutOfRange as exc:
+                    if not clamp:
+                        raise
+                    io.value = exc.nearest
+                    clamped = f"{exc.number} clamped to {exc.nearest} for IO '{name}'"
             self._written.add(io)
         fault = self._fault
         if fault is not None:
             raise pydev.Alarm(fault)
+        if clamped:
+            raise pydev.Alarm(clamped, stat="HWLIMIT", sevr="MINOR")
 
     def watchdog_kick(self) -> int:
         """Toggle the base module's watchdog bit (revpimodio2 ``core.wd_toggle()``); return it.
@@ -286,10 +303,10 @@ class ProcessImage:
         modio = self.modio
         if defaults and not modio.monitoring:
             try:
-                if any(dev._shared_procimg for dev in modio.device):
+                if any(_compat.is_shared(dev) for dev in modio.device):
                     # Other programs own the other outputs: reset only what records wrote.
                     for io in self._written:
-                        io.set_value(io._defaultvalue)
+                        io.set_value(_compat.default_value(io))
                 else:
                     modio.setdefaultvalues()
             except Exception:  # noqa: BLE001 - leaving anyway, say why
@@ -393,7 +410,7 @@ class ProcessImage:
         # RevPiModIO has no public per-cycle hook besides cycleloop(), which excludes the
         # event system; its refresh thread sets this Event after every good cycle and, with
         # mainloop() running, nobody else clears it.
-        writer = modio._imgwriter
+        writer = _compat.refresh_thread(modio)
         last_errors = modio.ioerrors
         last_good = time.monotonic()
         wait = max(3 * modio.cycletime / 1000, 0.05)

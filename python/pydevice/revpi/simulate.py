@@ -18,7 +18,11 @@ log = logging.getLogger(__name__)
 
 
 class FieldSimulator:
-    """Every ``period`` s: a counter on I_1..I_4, a sine on InputValue_1, a temperature."""
+    """Every ``period`` s: a counter on I_1..I_4, a sine on InputValue_1, a temperature.
+
+    thread safety: start()/stop() from one thread; the values are written only by the
+    simulator's own thread (a threading.Event, no lock, tells it to stop).
+    """
 
     def __init__(self, procimg: str, configrsc: str, replace_io_file: str | None = None,
                  period: float = 0.5) -> None:

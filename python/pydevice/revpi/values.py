@@ -5,6 +5,8 @@ from typing import Any
 
 from revpimodio2.io import IntIO, IOBase, MemIO, StructIO
 
+from . import _compat
+
 BIT, INT, FLOAT, STRING, MEMORY, BYTES = "bit", "int", "float", "string", "memory", "bytes"
 MAX_INT_BYTES = 8
 """An integer IO wider than this (e.g. a gateway's 492-byte area) is a byte array (BYTES)."""
@@ -29,7 +31,7 @@ def io_kind(io: IOBase) -> str:
         if code in "sc":
             return STRING
         return INT
-    if io._bitshift:
+    if _compat.bit_shift(io):
         return BIT
     if isinstance(io, IntIO):
         return BYTES if len(io) > MAX_INT_BYTES else INT
@@ -71,6 +73,15 @@ def bytes_from_record(io: IOBase, value: Any) -> bytes:
     return raw
 
 
+class OutOfRange(ValueError):
+    """An integer that does not fit its IO; ``nearest`` is the closest value that does."""
+
+    def __init__(self, message: str, number: int, nearest: int) -> None:
+        super().__init__(message)
+        self.number = number
+        self.nearest = nearest
+
+
 def from_record(io: IOBase, value: Any) -> Any:
     """Convert a record value to what ``io.value = ...`` accepts; ValueError if it cannot fit."""
     kind = io_kind(io)
@@ -91,8 +102,9 @@ def from_record(io: IOBase, value: Any) -> Any:
         low, high = int_range(io)
         if not low <= number <= high:
             signed = "signed" if low < 0 else "unsigned"
-            raise ValueError(
-                f"{number} out of range for IO '{name}' ({len(io) * 8}-bit {signed}: {low}..{high})"
-            )
+            # value and range first: a record's AMSG keeps only 39 characters
+            raise OutOfRange(
+                f"{number} not in {low}..{high} for IO '{name}' ({len(io) * 8}-bit {signed})",
+                number, min(max(number, low), high))
         return number
     raise ValueError(f"IO '{name}' is a piCtory memory value and cannot be written")
