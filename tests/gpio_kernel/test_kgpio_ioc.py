@@ -22,11 +22,11 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 P = "KG:"
 
 
-def gen_db(sim, path: pathlib.Path) -> str:
+def gen_db(sim, path: pathlib.Path, prefix: str = P) -> str:
     """Run the database generator the way a user does."""
     out = subprocess.run(
         [sys.executable, "-m", "pydevice.gpio", "db", "--chip", sim.name,
-         "--lines", "GPIO17,GPIO27,GPIO22", "--outputs", "GPIO27", "--prefix", P,
+         "--lines", "GPIO17,GPIO27,GPIO22", "--outputs", "GPIO27", "--prefix", prefix,
          "-o", str(path)],
         cwd=str(REPO / "python"), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -159,12 +159,13 @@ def test_a_signal_ends_the_ioc_in_order_releasing_every_line(sim, signame):
     import signal
     with tempfile.TemporaryDirectory() as tmp:
         db = pathlib.Path(tmp) / "gpio.db"
-        gen_db(sim, db)
+        prefix = f"KS{signame[3:]}:"  # names no earlier IOC of this process served
+        gen_db(sim, db, prefix)
         with Device(sim.name) as dev:
             ioc = Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")'])
             with ioc:
-                assert poll(lambda: ioc.caget(P + "GPIO17.UDF") == 0, 10), ioc.output
-                ioc.caput(P + "GPIO27", 1, wait=True)
+                assert poll(lambda: ioc.caget(prefix + "GPIO17.UDF") == 0, 10), ioc.output
+                ioc.caput(prefix + "GPIO27", 1, wait=True)
                 assert sim.wait_level(1, 1) == 1
                 assert dev.get_info().lines[1].used
                 ioc.proc.send_signal(getattr(signal, signame))
