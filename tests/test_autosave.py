@@ -92,3 +92,51 @@ def test_a_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(Exception):
         ioc.start()
     assert f"pydevAutosave: {missing} is not a writable directory" in ioc.output
+
+
+def test_a_file_with_a_bad_line_is_reported_and_the_backup_used(tmp_path):
+    """A file that ends with <END> but holds a line that is not "REC.FIELD value" (a damaged
+    disk block) is as suspect as a torn one: the backup is restored, not half of this file."""
+    with _ioc(tmp_path, "AS4:") as ioc:
+        ioc.caput("AS4:count", 5)
+        assert poll(lambda: "AS4:count.VAL 5" in (tmp_path / "test.sav").read_text(), timeout=3)
+        ioc.caput("AS4:count", 6)
+        assert poll(lambda: "AS4:count.VAL 6" in (tmp_path / "test.sav").read_text(), timeout=3)
+    sav = tmp_path / "test.sav"
+    good = sav.read_text()
+    sav.write_text(good.replace("AS4:count.VAL 6", "AS4:count-VAL6"))
+    with _ioc(tmp_path, "AS4:") as ioc:
+        assert f"{sav} is corrupt (line " in ioc.output
+        assert "is not \"RECORD.FIELD value\"): using the backup" in ioc.output
+        assert dbgf(ioc, "AS4:count") == "5"
+    # zeros where a block was not written before the power failed
+    sav.write_text(good.replace("AS4:count.VAL 6", "\x00" * 16))
+    with _ioc(tmp_path, "AS4:") as ioc:
+        assert f"{sav} is corrupt (it holds NUL bytes): using the backup" in ioc.output
+        assert dbgf(ioc, "AS4:count") == "5"
+
+
+PRECISE_DB = """
+record(ao, "$(P)fine") { field(PREC, "1") info(autosaveFields, "VAL") }
+record(ao, "$(P)pini") {
+    field(DTYP, "pydev") field(OUT, "@driven.append(VAL)") field(PINI, "YES") field(VAL, "1")
+    info(autosaveFields, "VAL")
+}
+"""
+
+
+def test_floating_point_values_come_back_exactly_and_a_pini_output_drives_the_saved_value(tmp_path):
+    """The saved text must not be rounded to PREC (12.3456789 with PREC 1 is not 12.3)."""
+    def ioc():
+        return Ioc(PRECISE_DB.replace("$(P)", "AS5:"),
+                   pre_init=['pydev("driven = []")', f'pydevAutosave("{tmp_path}", "test", 30)'])
+    with ioc() as first:
+        assert poll(lambda: first.pyeval("driven") == [1.0], timeout=3)  # nothing saved yet
+        first.caput("AS5:fine", 12.3456789)
+        first.caput("AS5:pini", 0.1)
+        assert poll(lambda: "AS5:pini.VAL 0.1\n" in (tmp_path / "test.sav").read_text(), timeout=3)
+    assert "AS5:fine.VAL 12.3456789\n" in (tmp_path / "test.sav").read_text()
+    with ioc() as second:
+        assert poll(lambda: second.pyeval("driven") != [], timeout=3)
+        assert second.pyeval("driven") == [0.1]  # the saved value, never the db value first
+        assert "12.3456789" in second.cmd("dbgf AS5:fine")

@@ -58,30 +58,58 @@ static void pathOf(char *out, size_t size, const char *suffix)
 
 /* ---- restoring ------------------------------------------------------------------------ */
 
-/* Why the file at path cannot be used, or NULL if it is whole. */
-static const char *checkFile(const char *path)
+/* A "REC.FIELD value" line, a comment, a blank line or the end marker. */
+static int lineIsWellFormed(const char *line)
+{
+    const char *value = strchr(line, ' '), *dot = strchr(line, '.');
+    if (*line == '#' || *line == '\0' || strcmp(line, "<END>") == 0)
+        return 1;
+    return value && dot && dot < value && dot > line;
+}
+
+/* Why the file at path cannot be used, or NULL if it is whole.  A bad line makes the whole
+ * file suspect (a torn write or a damaged disk block), so the backup is preferred. */
+static const char *checkFile(const char *path, char *why, size_t size)
 {
     FILE *f = fopen(path, "r");
     char line[512], last[512] = "";
+    int number = 0, bad = 0;
+    int c;
     if (!f)
         return errno == ENOENT ? "missing" : "unreadable";
+    /* a power cut can leave blocks of zeros in a file; fgets would see them as short lines */
+    while ((c = fgetc(f)) != EOF && c != '\0')
+        ;
+    if (c == '\0') {
+        fclose(f);
+        return "corrupt (it holds NUL bytes)";
+    }
+    rewind(f);
     while (fgets(line, sizeof(line), f)) {
+        number++;
         line[strcspn(line, "\r\n")] = '\0';
+        if (!bad && !lineIsWellFormed(line))
+            bad = number;
         if (*line)
             strcpy(last, line);
     }
     fclose(f);
-    return strcmp(last, "<END>") == 0 ? NULL : "incomplete or corrupt (no <END> at its end)";
+    if (strcmp(last, "<END>") != 0)
+        return "incomplete or corrupt (no <END> at its end)";
+    if (!bad)
+        return NULL;
+    epicsSnprintf(why, size, "corrupt (line %d is not \"RECORD.FIELD value\")", bad);
+    return why;
 }
 
 /* 1: restored; 0: nothing to restore on this line (or skipped, saying why); -1: malformed */
 static int restoreLine(DBENTRY *entry, char *line, const char *path, int number)
 {
     char *value = strchr(line, ' ');
-    char *dot;
+    char *dot = strchr(line, '.');
     if (*line == '#' || *line == '\0' || strcmp(line, "<END>") == 0)
         return 0;
-    if (!value || !(dot = strchr(line, '.')) || dot > value) {
+    if (!lineIsWellFormed(line)) {
         errlogPrintf("pydevAutosave: %s line %d: not \"RECORD.FIELD value\": %s\n", path, number, line);
         return -1;
     }
@@ -124,17 +152,17 @@ static int restoreFrom(const char *path)
 /* Pass 0, before records initialise: outputs come up at their saved values. */
 static void restore(void)
 {
-    char savPath[1024], backup[1024];
+    char savPath[1024], backup[1024], reason[128];
     const char *why;
     pathOf(savPath, sizeof(savPath), "");
     pathOf(backup, sizeof(backup), ".bak");
-    if (!(why = checkFile(savPath))) {
+    if (!(why = checkFile(savPath, reason, sizeof(reason)))) {
         restoreFrom(savPath);
         return;
     }
     if (strcmp(why, "missing") != 0 || access(backup, F_OK) == 0)
         errlogPrintf("pydevAutosave: %s is %s: using the backup %s\n", savPath, why, backup);
-    if (!(why = checkFile(backup)))
+    if (!(why = checkFile(backup, reason, sizeof(reason))))
         restoreFrom(backup);
     else if (strcmp(why, "missing") != 0)
         errlogPrintf("pydevAutosave: the backup %s is %s too: nothing restored\n", backup, why);
@@ -182,13 +210,31 @@ static void collectFields(void)
     dbFinishEntry(&entry);
 }
 
+/* A field's value as text that restores to the same value.  Floating-point fields are not
+ * read as DBR_STRING: that conversion rounds to the record's PREC, and a setpoint of 12.3456
+ * with PREC 1 would come back as 12.3. */
+static long readField(DBADDR *addr, char *out)
+{
+    long n = 1, status;
+    double value;
+    if (addr->field_type != DBF_DOUBLE && addr->field_type != DBF_FLOAT)
+        return dbGetField(addr, DBR_STRING, out, NULL, &n, NULL) || n < 1;
+    status = dbGetField(addr, DBR_DOUBLE, &value, NULL, &n, NULL);
+    if (status || n < 1)
+        return 1;
+    /* the shortest of these that reads back exactly, so files stay readable */
+    epicsSnprintf(out, VALUE_SIZE, "%.15g", value);
+    if (addr->field_type == DBF_DOUBLE && strtod(out, NULL) != value)
+        epicsSnprintf(out, VALUE_SIZE, "%.17g", value);
+    return 0;
+}
+
 /* Read every field; 1 if any differs from what was last saved. */
 static int readFields(char (*now)[VALUE_SIZE])
 {
     int i, changed = 0;
     for (i = 0; i < config.count; i++) {
-        long n = 1;
-        if (dbGetField(&config.fields[i].addr, DBR_STRING, now[i], NULL, &n, NULL) || n < 1)
+        if (readField(&config.fields[i].addr, now[i]))
             strcpy(now[i], config.fields[i].last);
         changed |= strcmp(now[i], config.fields[i].last) != 0;
     }
@@ -206,7 +252,7 @@ static int syncDir(void)
 
 static int writeFile(char (*values)[VALUE_SIZE])
 {
-    char tmp[1024], savPath[1024], backup[1024], stamp[64];
+    char tmp[1024], savPath[1024], backup[1024], stamp[64], reason[128];
     epicsTimeStamp now;
     FILE *f;
     int i, ok;
@@ -225,7 +271,7 @@ static int writeFile(char (*values)[VALUE_SIZE])
     fprintf(f, "<END>\n");
     ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = (fclose(f) == 0) && ok;
-    if (ok && access(savPath, F_OK) == 0 && checkFile(savPath) == NULL)
+    if (ok && access(savPath, F_OK) == 0 && checkFile(savPath, reason, sizeof(reason)) == NULL)
         ok = rename(savPath, backup) == 0;  /* keep the last good file */
     ok = ok && rename(tmp, savPath) == 0 && syncDir() == 0;
     if (!ok) {
