@@ -55,3 +55,17 @@ def test_the_installed_ioc_serves_over_ca_and_pva_without_the_source_tree(instal
         from p4p.client.thread import Context
         with Context("pva", nt=False) as ctx:
             assert ctx.get(prefix + "x", timeout=5)["value"] == 42.0
+
+
+def test_the_wheels_binaries_name_no_build_source_or_temporary_path(installed):
+    """The wheel is built in a temporary pip build env and this tree: neither may leak into it."""
+    import zipfile
+    wheel = next(installed[1].glob("pydevice-*.whl"))
+    with zipfile.ZipFile(wheel) as whl:
+        binaries = [n for n in whl.namelist() if n.endswith(("/pydevIoc", "/libpydev.so"))]
+        assert len(binaries) == 2, binaries
+        for name in binaries:
+            data = whl.read(name)
+            for leak in (str(ROOT), "/pip-build-env-", "/.pyenv/"):
+                assert leak.encode() not in data, f"{name} in {wheel.name} names {leak}"
+            assert b"$ORIGIN/" in data, f"{name}: RUNPATH not relative to $ORIGIN"
