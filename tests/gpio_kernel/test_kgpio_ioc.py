@@ -130,7 +130,7 @@ def test_ioc_count_survives_kernel_buffer_overflow(sim, tmp_path):
     with Ioc(db_files=[(db, "")], pre_init=pre) as ioc:
         assert poll(lambda: ioc.caget("KO:GPIO17.UDF") == 0, 10), ioc.output
         # hold the IOC's reader thread off for 2 s (it takes the line's lock to read)
-        ioc.cmd(f'pydev("import threading, time; _ln = gpio.chip(\'{sim.name}\')._lines[\'GPIO17\']")')
+        ioc.cmd(f'pydev("import threading, time; _ln = gpio.chip(\'{sim.name}\')._lines[0]")')
         ioc.cmd('pydev("threading.Thread(target=lambda: (_ln.lock.acquire(), time.sleep(2), '
                 '_ln.lock.release())).start()")')
         for i in range(30):
@@ -171,3 +171,26 @@ def test_a_signal_ends_the_ioc_in_order_releasing_every_line(sim, signame):
                 assert ioc.proc.wait(15) == 0, ioc.output[-2000:]
             info = dev.get_info().lines
             assert not info[0].used and not info[1].used and not info[2].used
+
+
+def test_watch_record_leaves_the_in_use_alarm_once_sync_got_the_line(sim, tmp_path):
+    """Issue 14.3: GPIO17 busy at start, released later: the :Watch record must not keep
+    the old "in use" alarm once sync() requested the line."""
+    from pydevice.gpio.dbgen import generate_db
+    db = tmp_path / "gpio.db"
+    with Device(sim.name) as dev:
+        db.write_text(generate_db(sim.name, dev.get_info().lines, prefix="KW:",
+                                  lines=["GPIO17"]))
+        other = dev.request(0, consumer="other-app")
+        other.open()
+        try:
+            with Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")']) as ioc:
+                assert poll(lambda: ioc.alarm("KW:GPIO17:Watch")[1] == "INVALID", 10), ioc.output
+                assert "in use" in ioc.alarm("KW:GPIO17:Watch")[2]
+                other.close()
+                assert poll(lambda: ioc.alarm("KW:GPIO17")[1] == "NO_ALARM", 10), \
+                    ioc.alarm("KW:GPIO17")
+                assert poll(lambda: ioc.alarm("KW:GPIO17:Watch")[1] == "NO_ALARM", 15), \
+                    ioc.alarm("KW:GPIO17:Watch")
+        finally:
+            other.close()
