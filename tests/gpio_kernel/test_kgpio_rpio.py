@@ -224,3 +224,25 @@ def test_sysinfo_and_version():
     assert isinstance(model, str) and model and mb > 0
     assert RPIO.version()[1] == "2.5.0"
     assert RPIO.RPI_REVISION in (1, 2)
+
+
+def test_rpi_gpio_event_detection_on_the_same_engine(sim):
+    """Issue 14.4: add_event_detect / event_detected / remove_event_detect / wait_for_edge."""
+    got = queue.Queue()
+    sim.pull(0, 0)
+    RPIO.add_event_detect(17, RPIO.RISING, callback=got.put)
+    assert not RPIO.event_detected(17)
+    sim.pull(0, 1)
+    assert got.get(timeout=5) == 17  # RPi.GPIO callbacks receive the channel
+    assert RPIO.event_detected(17) and not RPIO.event_detected(17)
+    with pytest.raises(RuntimeError, match="Conflicting"):
+        RPIO.add_event_detect(17, RPIO.BOTH)
+    RPIO.remove_event_detect(17)
+    with Device(sim.name) as dev:
+        assert not dev.line_info(0).used
+    sim.pull(1, 0)
+    assert RPIO.wait_for_edge(27, RPIO.RISING, timeout=200) is None
+    threading.Timer(0.3, sim.pull, (1, 1)).start()
+    assert RPIO.wait_for_edge(27, RPIO.RISING, timeout=5000) == 27
+    with Device(sim.name) as dev:
+        assert not dev.line_info(1).used

@@ -38,6 +38,7 @@ import gpiod
 
 from ..boards import BoardInfo
 from .engine import (ALT0, BCM, BOARD, HIGH, IN, LOW, OUT, PUD_DOWN, PUD_OFF, PUD_UP, Engine)
+from .events import BOTH, FALLING, RISING, EventDetect
 
 __all__ = [
     "BOARD", "BCM", "IN", "OUT", "ALT0", "HIGH", "LOW", "PUD_OFF", "PUD_DOWN", "PUD_UP",
@@ -46,10 +47,13 @@ __all__ = [
     "gpio_function", "cleanup", "add_interrupt_callback", "del_interrupt_callback",
     "add_tcp_callback", "close_tcp_client", "wait_for_interrupts",
     "stop_waiting_for_interrupts", "sysinfo", "version", "Engine",
+    "RISING", "FALLING", "BOTH", "add_event_detect", "add_event_callback",
+    "remove_event_detect", "event_detected", "wait_for_edge",
 ]
 
 VERSION = "2.0.0-pydevice"
 _engine = Engine()
+_events = EventDetect(_engine)
 
 
 def __getattr__(name: str) -> Any:
@@ -164,6 +168,34 @@ def wait_for_interrupts(threaded: bool = False, epoll_timeout: float = 1) -> Non
 def stop_waiting_for_interrupts() -> None:
     """Make :func:`wait_for_interrupts` return."""
     _engine.stop_waiting_for_interrupts()
+
+
+def add_event_detect(channel: int, edge: int, callback: Optional[Callable[[int], Any]] = None,
+                     bouncetime: Optional[float] = None) -> None:
+    """RPi.GPIO: detect ``edge`` (RISING, FALLING, BOTH) on ``channel`` in the background;
+    ``callback(channel)`` runs per edge; ``bouncetime`` ms as RPIO's debounce."""
+    _events.add(channel, edge, callback, bouncetime)
+
+
+def add_event_callback(channel: int, callback: Callable[[int], Any]) -> None:
+    """RPi.GPIO: another ``callback(channel)`` for a channel with event detection."""
+    _events.add_callback(channel, callback)
+
+
+def remove_event_detect(channel: int) -> None:
+    """RPi.GPIO: stop event detection on ``channel``."""
+    _events.remove(channel)
+
+
+def event_detected(channel: int) -> bool:
+    """RPi.GPIO: True once if an edge was detected since the last call."""
+    return _events.detected(channel)
+
+
+def wait_for_edge(channel: int, edge: int, timeout: Optional[float] = None) -> Optional[int]:
+    """RPi.GPIO: block until ``edge`` on ``channel``; the channel, or None after ``timeout``
+    milliseconds."""
+    return _events.wait_for_edge(channel, edge, timeout)
 
 
 def sysinfo() -> tuple:
