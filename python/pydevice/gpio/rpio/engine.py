@@ -6,7 +6,7 @@ import threading
 from typing import Any, Callable, Optional
 
 from ..boards import PI_CHIP_LABELS, bcm_line_name, board_to_bcm, read_board_info
-from ..chip import Device, chip_path, find_line, iter_gpio_files
+from ..chip import Device, _gpio_paths, chip_path, find_line
 from ..errors import GpioError, LineNotFoundError
 from ..request import Request
 from ..settings import LineConfig
@@ -85,7 +85,7 @@ class Engine:
         hit = find_line(name)
         if hit is not None:
             return self._device(hit[0]), hit[1]
-        for p in iter_gpio_files():
+        for p in _gpio_paths():
             dev = self._device(p)
             if dev.label in PI_CHIP_LABELS:
                 return dev, dev.offset(bcm)
