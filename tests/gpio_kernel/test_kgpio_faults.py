@@ -95,6 +95,7 @@ def test_one_line_one_owner_whatever_its_spelling(sim):
         assert by_name.get("GPIO17") in (0, 1)
         with pytest.raises(GpioError, match="input here"):
             by_path.set("GPIO17", 1)
+        by_name.park()  # what exit does first (gpio-sim returns released lines to their pull)
+        assert sim.level(2) == 1  # st.cmd's safe value, not the record's default 0
     finally:
         records.close_all()
-    assert sim.level(2) == 1  # st.cmd's safe value at exit, not the record's
