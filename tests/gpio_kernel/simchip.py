@@ -21,6 +21,16 @@ def available() -> bool:
     return CONFIGFS.is_dir() and os.access(CONFIGFS, os.W_OK)
 
 
+def wait_for(pred, timeout: float = 5.0) -> bool:
+    """Poll ``pred`` until true or ``timeout`` seconds; its last result."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return pred()
+
+
 class SimChip:
     """A live gpio-sim chip with one bank; use as a context manager."""
 

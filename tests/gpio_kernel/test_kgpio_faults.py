@@ -7,18 +7,10 @@ import time
 
 import pydev
 import pytest
+from simchip import wait_for
 
 from pydevice.gpio import GpioError, Lines, iointr_name
 from pydevice.gpio import records
-
-
-def wait_for(pred, timeout=5.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return pred()
 
 
 def alarms(name):
