@@ -194,3 +194,43 @@ def test_watch_record_leaves_the_in_use_alarm_once_sync_got_the_line(sim, tmp_pa
                     ioc.alarm("KW:GPIO17:Watch")
         finally:
             other.close()
+
+
+def _gpio_value_trace() -> pathlib.Path | None:
+    """The kernel's gpio_value tracepoint (ftrace), mounting tracefs if needed; None if absent."""
+    for root in (pathlib.Path("/sys/kernel/tracing"), pathlib.Path("/sys/kernel/debug/tracing")):
+        if not (root / "events").exists():
+            subprocess.run(["mount", "-t", "tracefs", "nodev", str(root)], capture_output=True)
+        if (root / "events" / "gpio" / "gpio_value" / "enable").exists():
+            return root
+    return None
+
+
+def test_sigterm_sets_outputs_to_their_safe_value_before_releasing(sim):
+    """Issue 8.1 (GPIO part): SIGTERM to a running GPIO IOC drives every output to its safe
+    value before the line is released.  gpio-sim puts a released line back to its pull, so
+    the level after exit proves nothing: the kernel's gpio_value trace shows what was set."""
+    import re
+    import signal
+    tracing = _gpio_value_trace()
+    if tracing is None:
+        pytest.skip("kernel has no gpio_value tracepoint")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = pathlib.Path(tmp) / "gpio.db"
+        gen_db(sim, db)
+        ioc = Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")'])
+        with ioc:
+            assert poll(lambda: ioc.caget(P + "GPIO17.UDF") == 0, 10), ioc.output
+            ioc.caput(P + "GPIO27", 1, wait=True)
+            assert sim.wait_level(1, 1) == 1
+            (tracing / "trace").write_text("")
+            (tracing / "events" / "gpio" / "gpio_value" / "enable").write_text("1")
+            try:
+                ioc.proc.send_signal(signal.SIGTERM)
+                assert ioc.proc.wait(15) == 0, ioc.output[-2000:]
+            finally:
+                (tracing / "events" / "gpio" / "gpio_value" / "enable").write_text("0")
+        sets = re.findall(r"gpio_value: (\d+) set (\d)", (tracing / "trace").read_text())
+    assert [v for _, v in sets] == ["0"], sets  # GPIO27 (safe 0) set once, to 0, at exit
+    with Device(sim.name) as dev:
+        assert not any(li.used for li in dev.get_info().lines[:3])
