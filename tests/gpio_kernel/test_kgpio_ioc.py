@@ -22,11 +22,11 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 P = "KG:"
 
 
-def gen_db(sim, path: pathlib.Path) -> str:
+def gen_db(sim, path: pathlib.Path, prefix: str = P) -> str:
     """Run the database generator the way a user does."""
     out = subprocess.run(
         [sys.executable, "-m", "pydevice.gpio", "db", "--chip", sim.name,
-         "--lines", "GPIO17,GPIO27,GPIO22", "--outputs", "GPIO27", "--prefix", P,
+         "--lines", "GPIO17,GPIO27,GPIO22", "--outputs", "GPIO27", "--prefix", prefix,
          "-o", str(path)],
         cwd=str(REPO / "python"), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -217,11 +217,11 @@ def test_sigterm_sets_outputs_to_their_safe_value_before_releasing(sim):
         pytest.skip("kernel has no gpio_value tracepoint")
     with tempfile.TemporaryDirectory() as tmp:
         db = pathlib.Path(tmp) / "gpio.db"
-        gen_db(sim, db)
+        gen_db(sim, db, prefix="KT:")
         ioc = Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")'])
         with ioc:
-            assert poll(lambda: ioc.caget(P + "GPIO17.UDF") == 0, 10), ioc.output
-            ioc.caput(P + "GPIO27", 1, wait=True)
+            assert poll(lambda: ioc.caget("KT:GPIO17.UDF") == 0, 10), ioc.output
+            ioc.caput("KT:GPIO27", 1, wait=True)
             assert sim.wait_level(1, 1) == 1
             (tracing / "trace").write_text("")
             (tracing / "events" / "gpio" / "gpio_value" / "enable").write_text("1")
