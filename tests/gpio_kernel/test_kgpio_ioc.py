@@ -157,14 +157,15 @@ def test_a_signal_ends_the_ioc_in_order_releasing_every_line(sim, signame):
     """systemd/procServ (SIGTERM) and Ctrl-C (SIGINT) run the same exit as `exit`: the gpio
     module's exit handler sets outputs to their safe value and releases the lines."""
     import signal
+    pre = f"KS{signame[3]}:"  # own PV names: the CA client keeps stale channels of earlier IOCs
     with tempfile.TemporaryDirectory() as tmp:
         db = pathlib.Path(tmp) / "gpio.db"
-        gen_db(sim, db)
+        gen_db(sim, db, prefix=pre)
         with Device(sim.name) as dev:
             ioc = Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")'])
             with ioc:
-                assert poll(lambda: ioc.caget(P + "GPIO17.UDF") == 0, 10), ioc.output
-                ioc.caput(P + "GPIO27", 1, wait=True)
+                assert poll(lambda: ioc.caget(pre + "GPIO17.UDF") == 0, 10), ioc.output
+                ioc.caput(pre + "GPIO27", 1, wait=True)
                 assert sim.wait_level(1, 1) == 1
                 assert dev.get_info().lines[1].used
                 ioc.proc.send_signal(getattr(signal, signame))
