@@ -101,3 +101,22 @@ def test_a_database_for_a_chip_not_on_this_machine_follows_the_given_directions(
     cmd[cmd.index("--outputs"):cmd.index("--outputs") + 2] = []     # GPIO27's direction missing
     bad = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "no direction for GPIO27" in bad.stderr
+
+
+def test_the_docs_db_example_runs_as_written(tmp_path):
+    """Issue 14.6: the command in docs/gpio.md runs from a clone after `make build`
+    (here a directory with the clone's python/ and .venv; no GPIO chip needed)."""
+    import pathlib
+    import subprocess
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    doc = (repo / "docs" / "gpio.md").read_text()
+    cmds = [ln for ln in doc.splitlines() if "-m pydevice.gpio db " in ln and not ln.startswith("`")]
+    assert len(cmds) == 1, cmds
+    (tmp_path / "python").symlink_to(repo / "python")
+    (tmp_path / ".venv").symlink_to(repo / ".venv")
+    done = subprocess.run(cmds[0], shell=True, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    recs = records((tmp_path / "gpio.db").read_text())
+    assert recs["P:GPIO17"][0] == "bi" and recs["P:GPIO27"][0] == "bo"
+    assert recs["P:GPIO17:Watch"][1]["SCAN"] == "1 second"

@@ -24,7 +24,7 @@ def test_missing_chip_disables_only_its_records(tmp_path):
     with Ioc(other, db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")']) as ioc:
         ioc.caput("GH:GPIO27", 1, wait=True)
         stat, sevr, amsg = ioc.alarm("GH:GPIO27")
-        assert (stat, sevr) == ("WRITE", "INVALID") and f"'{CHIP}' not found" in amsg, amsg
+        assert (stat, sevr) == ("COMM", "INVALID") and f"'{CHIP}' not found" in amsg, amsg
         stat, sevr, amsg = ioc.alarm("GH:GPIO17:Watch")
         assert sevr == "INVALID" and CHIP in amsg, amsg
         # the I/O Intr records get the error pushed by the Sync record

@@ -21,6 +21,16 @@ def available() -> bool:
     return CONFIGFS.is_dir() and os.access(CONFIGFS, os.W_OK)
 
 
+def wait_for(pred, timeout: float = 5.0) -> bool:
+    """Poll ``pred`` until true or ``timeout`` seconds; its last result."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return pred()
+
+
 class SimChip:
     """A live gpio-sim chip with one bank; use as a context manager."""
 
@@ -59,8 +69,19 @@ class SimChip:
                 return lv
             time.sleep(0.01)
 
+    def set_live(self, live: bool) -> None:
+        """Take the chip away (``False``: as a driver unbind or an unplugged adapter does)
+        or bring it back; the chip's name is read again (the kernel may renumber it)."""
+        (self.dir / "live").write_text("1" if live else "0")
+        if live:
+            self.dev_name = (self.dir / "dev_name").read_text().strip()
+            self.name = (self.bank / "chip_name").read_text().strip()
+            self.path = "/dev/" + self.name
+            self.sysfs = pathlib.Path("/sys/devices/platform") / self.dev_name / self.name
+
     def close(self) -> None:
-        (self.dir / "live").write_text("0")
+        if (self.dir / "live").read_text().strip() == "1":  # writing 0 twice is EPERM
+            (self.dir / "live").write_text("0")
         for d in sorted(self.bank.glob("line*")):
             d.rmdir()
         self.bank.rmdir()

@@ -130,7 +130,7 @@ def test_ioc_count_survives_kernel_buffer_overflow(sim, tmp_path):
     with Ioc(db_files=[(db, "")], pre_init=pre) as ioc:
         assert poll(lambda: ioc.caget("KO:GPIO17.UDF") == 0, 10), ioc.output
         # hold the IOC's reader thread off for 2 s (it takes the line's lock to read)
-        ioc.cmd(f'pydev("import threading, time; _ln = gpio.chip(\'{sim.name}\')._lines[\'GPIO17\']")')
+        ioc.cmd(f'pydev("import threading, time; _ln = gpio.chip(\'{sim.name}\')._lines[0]")')
         ioc.cmd('pydev("threading.Thread(target=lambda: (_ln.lock.acquire(), time.sleep(2), '
                 '_ln.lock.release())).start()")')
         for i in range(30):
@@ -157,18 +157,81 @@ def test_a_signal_ends_the_ioc_in_order_releasing_every_line(sim, signame):
     """systemd/procServ (SIGTERM) and Ctrl-C (SIGINT) run the same exit as `exit`: the gpio
     module's exit handler sets outputs to their safe value and releases the lines."""
     import signal
+    pre = f"KS{signame[3]}:"  # own PV names: the CA client keeps stale channels of earlier IOCs
     with tempfile.TemporaryDirectory() as tmp:
         db = pathlib.Path(tmp) / "gpio.db"
-        prefix = f"KS{signame[3:]}:"  # names no earlier IOC of this process served
-        gen_db(sim, db, prefix)
+        gen_db(sim, db, prefix=pre)
         with Device(sim.name) as dev:
             ioc = Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")'])
             with ioc:
-                assert poll(lambda: ioc.caget(prefix + "GPIO17.UDF") == 0, 10), ioc.output
-                ioc.caput(prefix + "GPIO27", 1, wait=True)
+                assert poll(lambda: ioc.caget(pre + "GPIO17.UDF") == 0, 10), ioc.output
+                ioc.caput(pre + "GPIO27", 1, wait=True)
                 assert sim.wait_level(1, 1) == 1
                 assert dev.get_info().lines[1].used
                 ioc.proc.send_signal(getattr(signal, signame))
                 assert ioc.proc.wait(15) == 0, ioc.output[-2000:]
             info = dev.get_info().lines
             assert not info[0].used and not info[1].used and not info[2].used
+
+
+def test_watch_record_leaves_the_in_use_alarm_once_sync_got_the_line(sim, tmp_path):
+    """Issue 14.3: GPIO17 busy at start, released later: the :Watch record must not keep
+    the old "in use" alarm once sync() requested the line."""
+    from pydevice.gpio.dbgen import generate_db
+    db = tmp_path / "gpio.db"
+    with Device(sim.name) as dev:
+        db.write_text(generate_db(sim.name, dev.get_info().lines, prefix="KW:",
+                                  lines=["GPIO17"]))
+        other = dev.request(0, consumer="other-app")
+        other.open()
+        try:
+            with Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")']) as ioc:
+                assert poll(lambda: ioc.alarm("KW:GPIO17:Watch")[1] == "INVALID", 10), ioc.output
+                assert "in use" in ioc.alarm("KW:GPIO17:Watch")[2]
+                other.close()
+                assert poll(lambda: ioc.alarm("KW:GPIO17")[1] == "NO_ALARM", 10), \
+                    ioc.alarm("KW:GPIO17")
+                assert poll(lambda: ioc.alarm("KW:GPIO17:Watch")[1] == "NO_ALARM", 15), \
+                    ioc.alarm("KW:GPIO17:Watch")
+        finally:
+            other.close()
+
+
+def _gpio_value_trace() -> pathlib.Path | None:
+    """The kernel's gpio_value tracepoint (ftrace), mounting tracefs if needed; None if absent."""
+    for root in (pathlib.Path("/sys/kernel/tracing"), pathlib.Path("/sys/kernel/debug/tracing")):
+        if not (root / "events").exists():
+            subprocess.run(["mount", "-t", "tracefs", "nodev", str(root)], capture_output=True)
+        if (root / "events" / "gpio" / "gpio_value" / "enable").exists():
+            return root
+    return None
+
+
+def test_sigterm_sets_outputs_to_their_safe_value_before_releasing(sim):
+    """Issue 8.1 (GPIO part): SIGTERM to a running GPIO IOC drives every output to its safe
+    value before the line is released.  gpio-sim puts a released line back to its pull, so
+    the level after exit proves nothing: the kernel's gpio_value trace shows what was set."""
+    import re
+    import signal
+    tracing = _gpio_value_trace()
+    if tracing is None:
+        pytest.skip("kernel has no gpio_value tracepoint")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = pathlib.Path(tmp) / "gpio.db"
+        gen_db(sim, db, prefix="KT:")
+        ioc = Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")'])
+        with ioc:
+            assert poll(lambda: ioc.caget("KT:GPIO17.UDF") == 0, 10), ioc.output
+            ioc.caput("KT:GPIO27", 1, wait=True)
+            assert sim.wait_level(1, 1) == 1
+            (tracing / "trace").write_text("")
+            (tracing / "events" / "gpio" / "gpio_value" / "enable").write_text("1")
+            try:
+                ioc.proc.send_signal(signal.SIGTERM)
+                assert ioc.proc.wait(15) == 0, ioc.output[-2000:]
+            finally:
+                (tracing / "events" / "gpio" / "gpio_value" / "enable").write_text("0")
+        sets = re.findall(r"gpio_value: (\d+) set (\d)", (tracing / "trace").read_text())
+    assert [v for _, v in sets] == ["0"], sets  # GPIO27 (safe 0) set once, to 0, at exit
+    with Device(sim.name) as dev:
+        assert not any(li.used for li in dev.get_info().lines[:3])

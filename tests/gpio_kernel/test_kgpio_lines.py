@@ -255,3 +255,40 @@ def test_line_info_watch(sim):
         with dev[2]:
             pass
         assert list(watcher.info_events(timeout=0.3)) == []
+
+
+def test_linuxpy_iter_gpio_files_yields_paths_and_find_all(sim, sim_factory):
+    """Issue 14.5: linuxpy's iter_gpio_files yields pathlib.Path; find(find_all=True)."""
+    import pathlib
+    from pydevice.gpio import find, iter_gpio_files
+    files = list(iter_gpio_files())
+    assert all(isinstance(p, pathlib.Path) for p in files)
+    assert pathlib.Path(sim.path) in files
+    other = sim_factory(4, label="pinctrl-sim")
+    found = list(find(find_all=True, label="pinctrl-sim"))
+    try:
+        assert sorted(d.name for d in found) == sorted([sim.name, other.name])
+    finally:
+        for d in found:
+            d.close()
+    assert list(find(find_all=True, label="no-such-label")) == []
+    with find(custom_match=lambda d: d.name == other.name) as dev:
+        assert dev.label == "pinctrl-sim" and len(dev) == 4
+
+
+def test_request_events_carry_linuxpy_line_event_names(sim):
+    """Issue 14.5: iterating a Request yields events with linuxpy's LineEvent field names
+    (timestamp type line sequence line_sequence), values from the kernel."""
+    import time
+    sim.pull(4, 0)
+    with Device(sim.name) as dev, dev.request(4, edge="both") as req:
+        it = iter(req)
+        before = time.time()
+        sim.pull(4, 1)
+        first = next(it)
+        sim.pull(4, 0)
+        second = next(it)
+    assert (first.line, first.type, second.line, second.type) == (4, 1, 4, 2)
+    assert (first.sequence, second.sequence) == (1, 2)
+    assert (first.line_sequence, second.line_sequence) == (1, 2)
+    assert before - 1 < first.timestamp <= second.timestamp < time.time() + 1

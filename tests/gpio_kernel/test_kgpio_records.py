@@ -5,17 +5,9 @@ import time
 
 import pydev
 import pytest
+from simchip import wait_for
 
 from pydevice.gpio import Device, GpioError, LineBusyError, Lines, iointr_name
-
-
-def wait_for(pred, timeout=5.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return pred()
 
 
 def pushes(name):

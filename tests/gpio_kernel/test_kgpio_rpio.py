@@ -130,10 +130,49 @@ def test_threaded_callbacks_run_on_a_bounded_pool(sim):
     assert 1 <= len(threads) <= 4
 
 
-def test_debounce_timeout_uses_kernel_debounce(sim):
+def test_board_mode_callbacks_receive_the_gpio_id(sim):
+    """Issue 14.4: RPIO converts the channel with channel_to_gpio; BOARD pin 11 is GPIO17."""
+    got = queue.Queue()
+    RPIO.setmode(RPIO.BOARD)
+    sim.pull(0, 0)
+    RPIO.add_interrupt_callback(11, lambda gpio, v: got.put((gpio, v)))
+    RPIO.wait_for_interrupts(threaded=True)
+    sim.pull(0, 1)
+    assert got.get(timeout=5) == (17, 1)
+    RPIO.stop_waiting_for_interrupts()
+
+
+def test_rpi_revision_is_1_or_2_as_rpio_defines_it():
+    assert RPIO.RPI_REVISION in (1, 2)
+
+
+def test_debounce_timeout_is_rpios_first_edge_then_quiet(sim):
+    """Issue 14.4: RPIO passes the first edge at once and drops edges for the window."""
     got = queue.Queue()
     sim.pull(3, 0)
-    RPIO.add_interrupt_callback(4, lambda g, v: got.put(v), debounce_timeout_ms=100)
+    RPIO.add_interrupt_callback(4, lambda g, v: got.put((time.monotonic(), v)),
+                                debounce_timeout_ms=1000)
+    RPIO.wait_for_interrupts(threaded=True)
+    with Device(sim.name) as dev:
+        assert dev.line_info(3).debounce == 0  # not the kernel's
+    t0 = time.monotonic()
+    sim.pull(3, 1)
+    t, v = got.get(timeout=5)
+    assert v == 1 and t - t0 < 0.3  # the first edge at once, not after the window
+    sim.pull(3, 0)
+    sim.pull(3, 1)  # within the window: dropped
+    time.sleep(1.3)
+    assert got.empty()
+    sim.pull(3, 0)  # after the window: passed
+    assert got.get(timeout=5)[1] == 0
+    RPIO.stop_waiting_for_interrupts()
+
+
+def test_debounce_kernel_option_uses_kernel_debounce(sim):
+    got = queue.Queue()
+    sim.pull(3, 0)
+    RPIO.add_interrupt_callback(4, lambda g, v: got.put(v), debounce_timeout_ms=100,
+                                debounce_kernel=True)
     RPIO.wait_for_interrupts(threaded=True)
     with Device(sim.name) as dev:
         assert dev.line_info(3).debounce == pytest.approx(0.1)
@@ -184,4 +223,26 @@ def test_sysinfo_and_version():
     hex_rev, model, revision, mb, maker = RPIO.sysinfo()
     assert isinstance(model, str) and model and mb > 0
     assert RPIO.version()[1] == "2.5.0"
-    assert RPIO.RPI_REVISION in (1, 2, 3)
+    assert RPIO.RPI_REVISION in (1, 2)
+
+
+def test_rpi_gpio_event_detection_on_the_same_engine(sim):
+    """Issue 14.4: add_event_detect / event_detected / remove_event_detect / wait_for_edge."""
+    got = queue.Queue()
+    sim.pull(0, 0)
+    RPIO.add_event_detect(17, RPIO.RISING, callback=got.put)
+    assert not RPIO.event_detected(17)
+    sim.pull(0, 1)
+    assert got.get(timeout=5) == 17  # RPi.GPIO callbacks receive the channel
+    assert RPIO.event_detected(17) and not RPIO.event_detected(17)
+    with pytest.raises(RuntimeError, match="Conflicting"):
+        RPIO.add_event_detect(17, RPIO.BOTH)
+    RPIO.remove_event_detect(17)
+    with Device(sim.name) as dev:
+        assert not dev.line_info(0).used
+    sim.pull(1, 0)
+    assert RPIO.wait_for_edge(27, RPIO.RISING, timeout=200) is None
+    threading.Timer(0.3, sim.pull, (1, 1)).start()
+    assert RPIO.wait_for_edge(27, RPIO.RISING, timeout=5000) == 27
+    with Device(sim.name) as dev:
+        assert not dev.line_info(1).used

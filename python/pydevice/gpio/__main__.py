@@ -20,7 +20,7 @@ def _list(text: Optional[str]) -> list:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    paths = [args.chip] if args.chip else list(iter_gpio_files())
+    paths = [args.chip] if args.chip else [str(p) for p in iter_gpio_files()]
     if not paths:
         print("no GPIO chips found", file=sys.stderr)
         return 1

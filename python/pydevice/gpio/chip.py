@@ -13,6 +13,7 @@ import errno
 import glob
 import logging
 import os
+import pathlib
 import re
 import threading
 from typing import Any, Iterator, Mapping, Optional, Union
@@ -78,12 +79,19 @@ class ChipInfo:
         return len(self.lines)
 
 
-def iter_gpio_files(path: str = "/dev") -> Iterator[str]:
-    """Paths of the GPIO character devices under ``path`` that this user may open."""
-    for p in sorted(glob.glob(os.path.join(path, "gpiochip*")),
+def _gpio_paths(path: Union[str, os.PathLike] = "/dev") -> Iterator[str]:
+    """Paths (str) of the GPIO character devices under ``path`` that this user may open."""
+    for p in sorted(glob.glob(os.path.join(str(path), "gpiochip*")),
                     key=lambda s: (len(s), s)):
         if os.access(p, os.R_OK | os.W_OK) and gpiod.is_gpiochip_device(p):
             yield p
+
+
+def iter_gpio_files(path: Union[str, os.PathLike] = "/dev") -> Iterator[pathlib.Path]:
+    """The GPIO character devices under ``path`` that this user may open, as
+    :class:`pathlib.Path` (as linuxpy's ``iter_gpio_files``)."""
+    for p in _gpio_paths(path):
+        yield pathlib.Path(p)
 
 
 def _chip_label(path: str) -> str:
@@ -112,10 +120,10 @@ def chip_path(chip: Union[int, str]) -> str:
                 raise ChipNotFoundError(f"GPIO chip '{chip}': {c} is not a GPIO character device")
             return c
     if not candidates:
-        for p in iter_gpio_files():
+        for p in _gpio_paths():
             if _chip_label(p) == chip:
                 return p
-    have = ", ".join(f"{os.path.basename(p)} [{_chip_label(p)}]" for p in iter_gpio_files())
+    have = ", ".join(f"{os.path.basename(p)} [{_chip_label(p)}]" for p in _gpio_paths())
     raise ChipNotFoundError(f"GPIO chip '{chip}' not found (chips here: {have or 'none'})")
 
 
@@ -301,21 +309,30 @@ class Device:
 
 def iter_devices(path: str = "/dev", **kwargs: Any) -> Iterator[Device]:
     """Open every GPIO chip under ``path`` in turn (close each one you keep)."""
-    for p in iter_gpio_files(path):
+    for p in _gpio_paths(path):
         yield Device(p, **kwargs)
 
 
 def find(label: Optional[str] = None, name: Optional[str] = None, line: Optional[str] = None,
-         path: str = "/dev", **kwargs: Any) -> Device:
-    """The first chip matching all given criteria (``label``, chip ``name``, or having a
-    line named ``line``); the first chip at all when none is given."""
-    for p in iter_gpio_files(path):
-        dev = Device(p, **kwargs)
-        ok = ((label is None or dev.label == label) and (name is None or dev.name == name)
-              and (line is None or line in dev.names()))
-        if ok:
-            return dev
-        dev.close()
+         path: str = "/dev", find_all: bool = False, custom_match: Any = None,
+         **kwargs: Any) -> Any:
+    """The first chip matching all given criteria (``label``, chip ``name``, having a line
+    named ``line``, ``custom_match(device)`` true); the first chip at all when none is given.
+    ``find_all=True`` (as linuxpy): an iterator over every matching chip instead (possibly
+    empty; close the devices you keep)."""
+    def matches() -> Iterator[Device]:
+        for p in _gpio_paths(path):
+            dev = Device(p, **kwargs)
+            if ((label is None or dev.label == label) and (name is None or dev.name == name)
+                    and (line is None or line in dev.names())
+                    and (custom_match is None or custom_match(dev))):
+                yield dev
+            else:
+                dev.close()
+    if find_all:
+        return matches()
+    for dev in matches():
+        return dev
     crit = ", ".join(f"{k}={v!r}" for k, v in (("label", label), ("name", name), ("line", line))
                      if v is not None) or "any"
     raise ChipNotFoundError(f"no GPIO chip with {crit} under {path}")
@@ -323,7 +340,7 @@ def find(label: Optional[str] = None, name: Optional[str] = None, line: Optional
 
 def find_line(name: str, path: str = "/dev") -> tuple:
     """``(chip_path, offset)`` of the first line called ``name`` on any chip, or None."""
-    for p in iter_gpio_files(path):
+    for p in _gpio_paths(path):
         try:
             with gpiod.Chip(p) as c:
                 return p, c.line_offset_from_id(name)

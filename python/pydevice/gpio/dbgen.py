@@ -2,7 +2,8 @@
 
 Per input line: a ``bi`` following every edge (TIME = kernel timestamp), an ``int64in``
 edge counter and a ``longin`` of events the kernel dropped, all ``SCAN "I/O Intr"``, plus
-a ``PINI`` record that starts watching the line.  Per output line: a ``bo`` (``PINI`` so the
+a ``:Watch`` record that starts watching the line (``PINI``) and, scanned like ``Sync``,
+shows the line's current trouble or none (a watch of a watched line is a no-op).  Per output line: a ``bo`` (``PINI`` so the
 line is driven to a defined 0 at start).  Output records start with ``UDF=0`` so that a failing write
 shows its own alarm (a longout/bo with UDF set keeps the UDF alarm instead).  Per chip: a ``Sync`` record that pushes the initial
 state and alarms records of lines that fail.  The database needs only
@@ -98,6 +99,7 @@ def generate_db(chip: str, infos: Sequence[LineInfo], prefix: str = "$(P)",
             f'    field(DESC, "{("watch " + desc)[:40]}")\n'
             f'    field(DTYP, "pydev")\n'
             f'    field(PINI, "YES")\n'
+            f'    field(SCAN, "{sync_scan}")\n'
             f'    field(UDF, "0")\n'
             f'    field(OUT, "@gpio.chip({lines_c}).watch({key!r}{opts})")\n'
             f'}}\n'

@@ -52,6 +52,28 @@ class EdgeEvent:
             return self.timestamp_ns / 1e9
         return monotonic_to_posix(self.timestamp_ns)
 
+    # linuxpy's LineEvent field names (timestamp type line sequence line_sequence), so code
+    # written against linuxpy.gpio reads our events unchanged.
+    @property
+    def type(self) -> int:
+        """linuxpy's ``LineEvent.type``: the kernel's event id, 1 rising, 2 falling."""
+        return 1 if self.kind == "rising" else 2
+
+    @property
+    def line(self) -> int:
+        """linuxpy's ``LineEvent.line``: the line offset."""
+        return self.offset
+
+    @property
+    def sequence(self) -> int:
+        """linuxpy's ``LineEvent.sequence``: the request-wide sequence number."""
+        return self.global_seqno
+
+    @property
+    def line_sequence(self) -> int:
+        """linuxpy's ``LineEvent.line_sequence``: the line's sequence number."""
+        return self.line_seqno
+
     @classmethod
     def from_gpiod(cls, ev: gpiod.EdgeEvent, name: str = "", clock: str = "realtime") -> "EdgeEvent":
         """Copy a ``gpiod.EdgeEvent``."""

@@ -30,6 +30,8 @@ At IOC exit outputs are set to their ``safe`` value (default 0) and every line i
 from __future__ import annotations
 
 import atexit
+import dataclasses
+import errno
 import logging
 import os
 import selectors
@@ -39,8 +41,8 @@ from typing import Any, Optional, Union
 
 import pydev
 
-from .chip import Device
-from .errors import GpioError
+from .chip import Device, chip_path
+from .errors import ChipNotFoundError, GpioError, LineNotFoundError
 from .events import EdgeCounter, EdgeEvent
 from .request import Request
 from .settings import LineConfig
@@ -60,10 +62,13 @@ def iointr_name(chip: str, line: LineId, what: str = "") -> str:
 
 class _Line:
     """One requested line of a :class:`Lines` (one gpiod request per line, so one line's
-    trouble never affects another)."""
+    trouble never affects another).  ``key`` is the line's offset (its spelling while the
+    chip is absent); ``names`` are the spellings it was watched under, which name its
+    ``pydev.iointr`` pushes."""
 
     def __init__(self, key: LineId, config: LineConfig) -> None:
         self.key = key
+        self.names: list = []
         self.config = config
         self.request: Optional[Request] = None
         self.safe: Optional[int] = 0
@@ -75,8 +80,21 @@ class _Line:
         self.lock = threading.Lock()
 
 
+def _chip_gone(err: BaseException) -> bool:
+    """True if ``err`` says the chip itself went away (driver unbound, adapter unplugged)."""
+    return isinstance(err, ChipNotFoundError) or getattr(err, "errno", None) == errno.ENODEV
+
+
 class Lines:
-    """The lines of one GPIO chip used by records; get one with :func:`chip`."""
+    """The lines of one GPIO chip used by records; get one with :func:`chip`.
+
+    A line is owned once whatever its spelling: entries are keyed by the line's offset.
+    When the chip goes away every request is dropped (records alarm COMM/INVALID, the
+    reader idles); :meth:`sync` and the next ``get``/``set`` request the lines again.
+
+    thread safety: ``_lock`` guards the chip and the line table; each line's ``lock`` its
+    request (taken after ``_lock``, never before it).
+    """
 
     def __init__(self, chip: Union[int, str] = "gpiochip0", consumer: str = "pydev",
                  event_buffer_size: int = 1024) -> None:
@@ -92,6 +110,8 @@ class Lines:
         self._stop = threading.Event()
         self._closed = False
         self._logged: dict = {}
+        self._offsets: dict = {}
+        self.aliases: list = [self.chip]  # chip spellings records use (see chip())
 
     # -- chip and lines ---------------------------------------------------------------------
     def device(self) -> Device:
@@ -101,11 +121,59 @@ class Lines:
                 self._device = Device(self.chip, consumer=self.consumer)
             return self._device
 
+    def _drop_device(self) -> None:
+        """Forget the open chip (it went away); the next use opens it again."""
+        with self._lock:
+            dev, self._device = self._device, None
+            self._offsets.clear()
+        if dev is not None:
+            try:
+                dev.close()
+            except OSError:
+                pass
+
+    def _key(self, line: LineId) -> LineId:
+        """The line's offset (the key of its entry); the spelling itself while the chip is
+        absent.  Raises :class:`LineNotFoundError` for a name or offset the chip lacks."""
+        if isinstance(line, bool) or not isinstance(line, (int, str)):
+            raise TypeError(f"a line is an offset (int) or a name (str), not {line!r}")
+        with self._lock:
+            off = self._offsets.get(line)
+            if off is not None:
+                return off
+            try:
+                dev = self.device()
+            except ChipNotFoundError:
+                return line
+            try:
+                off = dev.offset(line)
+            except LineNotFoundError:
+                # a stale handle of a chip that went away and came back knows no names
+                try:
+                    dev.gpiod_chip.get_info()
+                    raise
+                except OSError as e:
+                    if isinstance(e, GpioError) or not _chip_gone(e):
+                        raise
+                self._drop_device()
+                off = self.device().offset(line)
+            self._offsets[line] = off
+            return off
+
+    def _entry(self, line: LineId, config: LineConfig) -> _Line:
+        """The entry of ``line`` (created with ``config`` if new); ``_lock`` held."""
+        key = self._key(line)
+        ln = self._lines.get(key)
+        if ln is None:
+            ln = self._lines[key] = _Line(key, config)
+        return ln
+
     def _line(self, key: LineId, config: LineConfig) -> _Line:
         """The line entry for ``key``, requested now if it is not yet (raises on error)."""
         if self._closed:
             raise GpioError(f"{self.chip}: closed (IOC exiting)")
         with self._lock:
+            key = self._key(key)
             ln = self._lines.get(key)
             if ln is None:
                 ln = self._lines[key] = _Line(key, config)
@@ -116,6 +184,12 @@ class Lines:
     def _open(self, ln: _Line) -> None:
         try:
             dev = self.device()
+            if not isinstance(ln.key, int):  # named while the chip was absent: key it now
+                off = self._key(ln.key)
+                if off not in self._lines:
+                    del self._lines[ln.key]
+                    self._lines[off] = ln
+                    ln.key = off
             req = dev.request(ln.key, ln.config, consumer=self.consumer,
                               event_buffer_size=self.event_buffer_size if ln.watched else None)
             req.open()
@@ -133,8 +207,11 @@ class Lines:
             ln = self._line(line, LineConfig(direction="input", **config))
         except GpioError as e:
             raise self._failed(line, e, "READ") from None
-        with ln.lock:
-            return ln.request.get_value(ln.request.offsets[0])
+        try:
+            with ln.lock:
+                return ln.request.get_value(ln.request.offsets[0])
+        except OSError as e:
+            raise self._failed(line, self._io_failed(ln, e), "READ") from None
 
     def set(self, line: LineId, value: Any, **config: Any) -> None:
         """Drive ``line`` to ``value`` (requested as output on first use, starting at
@@ -142,19 +219,59 @@ class Lines:
         v = 1 if value else 0
         try:
             with self._lock:
-                known = self._lines.get(line)
+                known = self._lines.get(self._key(line))
                 if known is not None and known.config.direction != "output":
                     raise GpioError(f"{self.device().describe(self.device().offset(line))} "
                                     "is an input here; cannot drive it")
+                if known is not None and known.request is None:
+                    # requested again (chip back): start at this value, not the first one
+                    known.config = dataclasses.replace(known.config, value=v)
                 ln = self._line(line, LineConfig(direction="output", value=v, **config))
         except GpioError as e:
             raise self._failed(line, e, "WRITE") from None
+        try:
+            with ln.lock:
+                ln.request.set_value(ln.request.offsets[0], v)
+        except OSError as e:
+            raise self._failed(line, self._io_failed(ln, e), "WRITE") from None
+
+    def _io_failed(self, ln: _Line, err: OSError) -> GpioError:
+        """A requested line failed: drop its request (every line's, if the chip is gone)
+        so the next use requests it again; the error to raise."""
+        if _chip_gone(err):
+            self._chip_lost()
+            return GpioError(f"GPIO chip {self.chip} is gone ({os.strerror(errno.ENODEV)}); "
+                             "its lines are requested again when it is back", stat="COMM")
         with ln.lock:
-            ln.request.set_value(ln.request.offsets[0], v)
+            self._release(ln)
+        return GpioError(f"{self.chip} line {ln.key}: {err}")
+
+    def _release(self, ln: _Line) -> None:
+        """Close the line's request, ignoring a dead chip's errors (``ln.lock`` held)."""
+        req, ln.request, ln.synced = ln.request, None, False
+        if req is None:
+            return
+        if ln.watched and self._sel is not None:
+            try:
+                self._sel.unregister(req.fileno())
+            except (KeyError, ValueError, OSError, GpioError):
+                pass
+        try:
+            req.close()
+        except OSError:
+            pass
+
+    def _chip_lost(self) -> None:
+        """The chip went away: release every line and forget the chip."""
+        with self._lock:
+            for ln in self._lines.values():
+                with ln.lock:
+                    self._release(ln)
+            self._drop_device()
 
     def _failed(self, line: LineId, err: GpioError, stat: str) -> GpioError:
         """Log a line's error once (until it changes) and set the alarm status to raise."""
-        err.stat = stat
+        err.stat = "COMM" if _chip_gone(err) or err.stat == "COMM" else stat
         msg = str(err)
         if self._logged.get(line) != msg:
             self._logged[line] = msg
@@ -166,10 +283,8 @@ class Lines:
         ``safe`` (None: left as it is) before release.  Raises on error."""
         cfg = LineConfig(direction="output", value=initial, **config)
         with self._lock:
-            ln = self._lines.get(line)
-            if ln is None:
-                ln = self._lines[line] = _Line(line, cfg)
-            elif ln.request is None:
+            ln = self._entry(line, cfg)
+            if ln.request is None:
                 ln.config = cfg
             ln.safe = safe
         self._line(line, cfg)
@@ -186,13 +301,19 @@ class Lines:
             raise ValueError(f"watch edge must be rising, falling or both, not {edge!r}")
         cfg = LineConfig(direction="input", edge=edge, clock="realtime", **config)
         with self._lock:
-            ln = self._lines.get(line)
+            try:
+                ln = self._lines.get(self._key(line))
+            except GpioError as e:
+                raise self._failed(line, e, "READ") from None
             if ln is not None and ln.request is not None and not ln.watched:
                 raise GpioError(f"{self.chip} line {line}: already used unwatched here")
+            if ln is not None and line not in ln.names:
+                ln.names.append(line)
             if ln is not None and ln.watched and ln.request is not None:
                 return  # watched already (e.g. st.cmd and a PINI record): keep its count
             if ln is None:
-                ln = self._lines[line] = _Line(line, cfg)
+                ln = self._entry(line, cfg)
+                ln.names.append(line)
             ln.config = cfg
             ln.watched = True
             if ln.counter is None:
@@ -206,7 +327,7 @@ class Lines:
 
     def counts(self, line: LineId) -> EdgeCounter:
         """The edge counter of a watched line."""
-        ln = self._lines[line]
+        ln = self._lines[self._key(line)]
         assert ln.counter is not None
         return ln.counter
 
@@ -223,12 +344,15 @@ class Lines:
                         self._open(ln)
                         self._add_reader(ln)
                 except GpioError as e:
-                    failed.append(e)
-                    alarm = pydev.Alarm(str(e), stat="COMM", sevr="INVALID")
-                    for what in ("", "count", "lost"):
-                        pydev.iointr(iointr_name(self.chip, ln.key, what), alarm)
+                    failed.append(self._failed(ln.key, e, "COMM"))
+                    self._push(ln, pydev.Alarm(str(e), stat="COMM", sevr="INVALID"), None, None)
                     continue
-            self._push_state(ln, force=not ln.synced)
+            try:
+                self._push_state(ln, force=not ln.synced)
+            except OSError as e:
+                err = self._io_failed(ln, e)
+                failed.append(self._failed(ln.key, err, "COMM"))
+                self._push(ln, pydev.Alarm(str(err), stat="COMM", sevr="INVALID"), None, None)
         if failed:
             raise GpioError("; ".join(str(e) for e in failed))
 
@@ -246,11 +370,24 @@ class Lines:
                 return
             ln.synced = True
         now = time.time() if last is None else last.timestamp
-        pydev.iointr(iointr_name(self.chip, ln.key), value, timestamp=now)
-        if counter is not None:
-            pydev.iointr(iointr_name(self.chip, ln.key, "count"), counter.count, timestamp=now)
-            pydev.iointr(iointr_name(self.chip, ln.key, "lost"), counter.lost, timestamp=now)
+        self._push(ln, value, counter, now)
         ln.last_pushed = value
+
+    def _push(self, ln: _Line, value: Any, counter: Optional[EdgeCounter],
+              timestamp: Optional[float]) -> None:
+        """Push ``value`` (or an alarm, to all three) to the records of ``ln`` under every
+        spelling of the chip and the line."""
+        for chip_name in list(self.aliases):
+            for line_name in ln.names or [ln.key]:
+                pydev.iointr(iointr_name(chip_name, line_name), value, timestamp=timestamp)
+                if isinstance(value, pydev.Alarm):
+                    pydev.iointr(iointr_name(chip_name, line_name, "count"), value)
+                    pydev.iointr(iointr_name(chip_name, line_name, "lost"), value)
+                elif counter is not None:
+                    pydev.iointr(iointr_name(chip_name, line_name, "count"), counter.count,
+                                 timestamp=timestamp)
+                    pydev.iointr(iointr_name(chip_name, line_name, "lost"), counter.lost,
+                                 timestamp=timestamp)
 
     # -- the reader thread -------------------------------------------------------------------
     def _add_reader(self, ln: _Line) -> None:
@@ -300,19 +437,16 @@ class Lines:
                             continue
                         last = self._drain(ln)
                         counter = ln.counter
-                except Exception as e:  # keep the thread alive for the other lines
-                    log.exception("%s: reading events of %s failed", self.chip, ln.key)
-                    pydev.iointr(iointr_name(self.chip, ln.key),
-                                 pydev.Alarm(f"{type(e).__name__}: {e}", stat="READ"))
+                except OSError as e:
+                    # drop the request (unregistering its fd) so a dead chip cannot keep
+                    # select() returning; sync() requests the line again
+                    err = self._failed(ln.key, self._io_failed(ln, e), "READ")
+                    self._push(ln, pydev.Alarm(str(err), stat=err.stat, sevr="INVALID"), None, None)
                     continue
                 if last is None:
                     continue
-                ts = last.timestamp
-                pydev.iointr(iointr_name(self.chip, ln.key), last.value, timestamp=ts)
+                self._push(ln, last.value, counter, last.timestamp)
                 ln.last_pushed = last.value
-                if counter is not None:
-                    pydev.iointr(iointr_name(self.chip, ln.key, "count"), counter.count, timestamp=ts)
-                    pydev.iointr(iointr_name(self.chip, ln.key, "lost"), counter.lost, timestamp=ts)
 
     # -- shutdown ------------------------------------------------------------------------------
     def park(self) -> None:
@@ -358,6 +492,7 @@ class Lines:
 
 
 _registry: dict = {}
+_by_path: dict = {}
 _registry_lock = threading.Lock()
 
 
@@ -367,15 +502,28 @@ def chip(name: Union[int, str] = "gpiochip0", consumer: str = "pydev") -> Lines:
     with _registry_lock:
         lines = _registry.get(key)
         if lines is None:
-            lines = _registry[key] = Lines(name, consumer)
+            # one Lines per chip whatever its spelling (number, name, path, label)
+            try:
+                path = chip_path(name)
+            except GpioError:
+                path = None
+            lines = _by_path.get(path) if path else None
+            if lines is None:
+                lines = Lines(name, consumer)
+                if path:
+                    _by_path[path] = lines
+            elif key not in lines.aliases:
+                lines.aliases.append(key)
+            _registry[key] = lines
         return lines
 
 
 def close_all() -> None:
     """Release every chip's lines (runs at exit)."""
     with _registry_lock:
-        items = list(_registry.values())
+        items = list({id(v): v for v in _registry.values()}.values())
         _registry.clear()
+        _by_path.clear()
     for lines in items:
         try:
             lines.close()

@@ -18,8 +18,9 @@ Differences from RPIO on ``/sys/class/gpio`` (gone from current kernels):
 - BCM numbers are found by line name (``GPIO17``) on any chip, so the same code runs on
   every Raspberry Pi including the Pi 5; on other boards call :func:`setchip` to use line
   offsets (or names ``GPIOn``) of that chip.
-- ``debounce_timeout_ms`` is the kernel's debounce: an edge is reported once the line has
-  been stable that long, so short glitches never reach the callback.
+- ``debounce_timeout_ms`` works as RPIO's: the first edge is passed at once, further edges
+  within the window are dropped.  ``debounce_kernel=True`` uses the kernel's debounce instead
+  (an edge is reported once the line has been stable that long, so glitches never arrive).
 - ``gpio_function`` cannot see the pin mux: a line claimed by a kernel driver or another
   program reports ``ALT0``.
 - Threaded callbacks run on a bounded pool (4 threads, 64 queued calls) instead of one new
@@ -37,6 +38,7 @@ import gpiod
 
 from ..boards import BoardInfo
 from .engine import (ALT0, BCM, BOARD, HIGH, IN, LOW, OUT, PUD_DOWN, PUD_OFF, PUD_UP, Engine)
+from .events import BOTH, FALLING, RISING, EventDetect
 
 __all__ = [
     "BOARD", "BCM", "IN", "OUT", "ALT0", "HIGH", "LOW", "PUD_OFF", "PUD_DOWN", "PUD_UP",
@@ -45,16 +47,19 @@ __all__ = [
     "gpio_function", "cleanup", "add_interrupt_callback", "del_interrupt_callback",
     "add_tcp_callback", "close_tcp_client", "wait_for_interrupts",
     "stop_waiting_for_interrupts", "sysinfo", "version", "Engine",
+    "RISING", "FALLING", "BOTH", "add_event_detect", "add_event_callback",
+    "remove_event_detect", "event_detected", "wait_for_edge",
 ]
 
 VERSION = "2.0.0-pydevice"
 _engine = Engine()
+_events = EventDetect(_engine)
 
 
 def __getattr__(name: str) -> Any:
     # read lazily: importing the module must not need /proc access on build machines
-    if name == "RPI_REVISION":
-        return _engine.board.header_revision
+    if name == "RPI_REVISION":  # RPIO: 1 for the first boards (codes 0002/0003), else 2
+        return 1 if _engine.board.header_revision == 1 else 2
     if name == "RPI_REVISION_HEX":
         return _engine.board.hex_rev
     raise AttributeError(name)
@@ -127,11 +132,14 @@ def cleanup() -> None:
 
 def add_interrupt_callback(gpio_id: int, callback: Callable[[int, int], Any], edge: str = "both",
                            pull_up_down: int = PUD_OFF, threaded_callback: bool = False,
-                           debounce_timeout_ms: Optional[float] = None) -> None:
+                           debounce_timeout_ms: Optional[float] = None,
+                           debounce_kernel: bool = False) -> None:
     """Call ``callback(gpio_id, value)`` on ``edge`` (rising, falling, both) of ``gpio_id``,
-    while :func:`wait_for_interrupts` runs."""
+    while :func:`wait_for_interrupts` runs; ``gpio_id`` is the BCM GPIO number also in
+    BOARD mode, as in RPIO.  ``debounce_timeout_ms``: RPIO's (first edge at once, later ones
+    in the window dropped), or the kernel's with ``debounce_kernel=True``."""
     _engine.add_interrupt_callback(gpio_id, callback, edge, pull_up_down, threaded_callback,
-                                   debounce_timeout_ms)
+                                   debounce_timeout_ms, debounce_kernel)
 
 
 def del_interrupt_callback(gpio_id: int) -> None:
@@ -160,6 +168,34 @@ def wait_for_interrupts(threaded: bool = False, epoll_timeout: float = 1) -> Non
 def stop_waiting_for_interrupts() -> None:
     """Make :func:`wait_for_interrupts` return."""
     _engine.stop_waiting_for_interrupts()
+
+
+def add_event_detect(channel: int, edge: int, callback: Optional[Callable[[int], Any]] = None,
+                     bouncetime: Optional[float] = None) -> None:
+    """RPi.GPIO: detect ``edge`` (RISING, FALLING, BOTH) on ``channel`` in the background;
+    ``callback(channel)`` runs per edge; ``bouncetime`` ms as RPIO's debounce."""
+    _events.add(channel, edge, callback, bouncetime)
+
+
+def add_event_callback(channel: int, callback: Callable[[int], Any]) -> None:
+    """RPi.GPIO: another ``callback(channel)`` for a channel with event detection."""
+    _events.add_callback(channel, callback)
+
+
+def remove_event_detect(channel: int) -> None:
+    """RPi.GPIO: stop event detection on ``channel``."""
+    _events.remove(channel)
+
+
+def event_detected(channel: int) -> bool:
+    """RPi.GPIO: True once if an edge was detected since the last call."""
+    return _events.detected(channel)
+
+
+def wait_for_edge(channel: int, edge: int, timeout: Optional[float] = None) -> Optional[int]:
+    """RPi.GPIO: block until ``edge`` on ``channel``; the channel, or None after ``timeout``
+    milliseconds."""
+    return _events.wait_for_edge(channel, edge, timeout)
 
 
 def sysinfo() -> tuple:

@@ -6,7 +6,7 @@ import threading
 from typing import Any, Callable, Optional
 
 from ..boards import PI_CHIP_LABELS, bcm_line_name, board_to_bcm, read_board_info
-from ..chip import Device, chip_path, find_line, iter_gpio_files
+from ..chip import Device, _gpio_paths, chip_path, find_line
 from ..errors import GpioError, LineNotFoundError
 from ..request import Request
 from ..settings import LineConfig
@@ -32,6 +32,8 @@ class _Pin:
         self.setup_direction: Optional[int] = None   # IN/OUT when set up by setup()
         self.callbacks: list = []                      # (callback, edge, threaded)
         self.in_loop = False
+        self.debounce_s = 0.0          # RPIO-style: after a dispatched edge, this long quiet
+        self.last_dispatch: Optional[float] = None
 
     @property
     def config(self) -> LineConfig:
@@ -83,7 +85,7 @@ class Engine:
         hit = find_line(name)
         if hit is not None:
             return self._device(hit[0]), hit[1]
-        for p in iter_gpio_files():
+        for p in _gpio_paths():
             dev = self._device(p)
             if dev.label in PI_CHIP_LABELS:
                 return dev, dev.offset(bcm)
@@ -191,7 +193,8 @@ class Engine:
 
     def add_interrupt_callback(self, channel: int, callback: Callable, edge: str = "both",
                                pull_up_down: int = PUD_OFF, threaded_callback: bool = False,
-                               debounce_timeout_ms: Optional[float] = None) -> None:
+                               debounce_timeout_ms: Optional[float] = None,
+                               debounce_kernel: bool = False) -> None:
         edge = str(edge).lower()
         if edge not in _EDGES:
             raise ValueError(f"edge must be one of {_EDGES}")
@@ -205,8 +208,9 @@ class Engine:
             want = edges.pop() if len(edges) == 1 else "both"
             debounce = (debounce_timeout_ms or 0) / 1000.0
             cfg = LineConfig(direction="input", edge=want, bias=_BIAS[pull_up_down],
-                             debounce=debounce, clock="realtime")
+                             debounce=debounce if debounce_kernel else 0.0, clock="realtime")
             pin = self._claim(channel, cfg)
+            pin.debounce_s = 0.0 if debounce_kernel else debounce
             pin.callbacks.append((callback, edge, bool(threaded_callback)))
             if not pin.in_loop:
                 self.loop.add_fd(pin.request.fileno(), lambda fd, p=pin: self._on_edges(p))
@@ -217,9 +221,16 @@ class Engine:
     def _on_edges(self, pin: _Pin) -> None:
         for ev in pin.request.read_events(0, max_events=64):
             log.debug("GPIO %s: %s edge, seqno %d", pin.channel, ev.kind, ev.line_seqno)
+            if pin.debounce_s:
+                # RPIO's debounce: the first edge at once, the rest of the window dropped
+                if (pin.last_dispatch is not None
+                        and ev.timestamp - pin.last_dispatch < pin.debounce_s):
+                    continue
+                pin.last_dispatch = ev.timestamp
             for cb, edge, threaded in list(pin.callbacks):
                 if edge == "both" or edge == ev.kind:
-                    self.loop.dispatch(cb, (pin.channel, ev.value), threaded)
+                    # RPIO passes the GPIO (BCM) id, also in BOARD mode (channel_to_gpio)
+                    self.loop.dispatch(cb, (pin.bcm, ev.value), threaded)
 
     def del_interrupt_callback(self, channel: int) -> None:
         with self._lock:
