@@ -32,7 +32,7 @@ VPY := $(VENV)/bin/python
 ARCH := $(shell uname -s | tr A-Z a-z)-$(shell uname -m | sed 's/^arm.*/arm/')
 IOC := bin/$(ARCH)/pydevIoc
 
-.PHONY: all build run run-revpi run-gpio test bench clean distclean venv
+.PHONY: all build run run-revpi run-gpio test bench clean distclean venv check-arm check-armhf
 all: build
 
 venv: $(VENV)/.installed
@@ -66,6 +66,13 @@ test: build
 
 bench: build
 	$(VPY) bench/bench_core.py
+
+# ARM check in an emulated Debian userland (slow, not part of `make test`); see docs/arm.md
+check-arm:
+	tools/arm/check.sh arm64
+
+check-armhf:
+	tools/arm/check.sh armhf
 
 clean:
 	rm -rf build build.log bin lib dbd
