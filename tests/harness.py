@@ -294,7 +294,8 @@ class Ioc:
 
     def pyeval(self, expr: str, timeout: float = 10.0) -> Any:
         """The value of a Python expression in the IOC's shared namespace (via repr)."""
-        out = self.cmd(f"pydev(\"print('<<<', repr({expr}), '>>>')\")", timeout)
+        # one string, one write: the IOC's other threads print too, between print()'s pieces
+        out = self.cmd(f"pydev(\"print('<<< ' + repr({expr}) + ' >>>')\")", timeout)
         if "<<< " not in out:
             raise IocError(f"{expr} did not evaluate in the IOC:\n{out}")
         start = out.rindex("<<< ") + 4
