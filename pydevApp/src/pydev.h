@@ -132,6 +132,10 @@ int  pydevLogAllowed(pydevRecord *rec, unsigned long *suppressed);
 void pydevApplyResult(pydevRecord *rec, const pydevResult *res);
 void pydevReportRecords(const char *typeName, int level);
 void pydevShutdown(void *unused);      /* epicsAtExit handler */
+/* seconds Python's exit handlers may take: PYDEV_EXIT_TIMEOUT, 5 by default */
+double pydevExitTimeout(void);
+/* pydevReport / dbior pydev: the pool, the iointr names, and from level 1 the records */
+void pydevReport(int level);
 
 /* Python (pydevPython.c) */
 int  pydevPyInit(void);

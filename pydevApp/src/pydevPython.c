@@ -156,6 +156,17 @@ static void printException(const char *header, PyObject *exc)
     Py_XDECREF(tb);
 }
 
+/* exc on the console after a line naming the record and its link (then what, if any). */
+static void printLinkException(pydevRecord *rec, const char *what, PyObject *exc)
+{
+    size_t size = strlen(rec->link) + strlen(what) + PVNAME_STRINGSZ + 16;
+    char *header = malloc(size);
+    if (header)
+        epicsSnprintf(header, size, "pydev: %s: @%s%s", pydevRecordName(rec), rec->link, what);
+    printException(header, exc);
+    free(header);
+}
+
 /* An exception object (raised or pushed) as an alarm result. */
 static void alarmFromException(PyObject *exc, int isOutput, pydevResult *res)
 {
@@ -196,12 +207,7 @@ static void failRun(pydevRecord *rec)
                          epicsAlarmConditionStrings[rec->result.stat],
                          epicsAlarmSeverityStrings[rec->result.sevr], rec->result.msg);
     } else if (pydevLogAllowed(rec, &suppressed)) {
-        size_t size = strlen(rec->link) + PVNAME_STRINGSZ + 16;
-        char *header = malloc(size);
-        if (header)
-            epicsSnprintf(header, size, "pydev: %s: @%s", pydevRecordName(rec), rec->link);
-        printException(header, exc);
-        free(header);
+        printLinkException(rec, "", exc);
         if (suppressed)
             errlogPrintf("pydev: %s: (%lu more errors not shown)\n", pydevRecordName(rec), suppressed);
     }
@@ -725,15 +731,9 @@ int pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields, cha
     if (!link) {
         PyObject *exc = takeException();
         if (exc) {
-            size_t size = strlen(rec->link) + PVNAME_STRINGSZ + 40;
-            char *header = malloc(size);
-            if (header)
-                epicsSnprintf(header, size, "pydev: %s: @%s: the link cannot be used:",
-                              pydevRecordName(rec), rec->link);
             if (PyErr_GivenExceptionMatches(exc, PyExc_SyntaxError))
                 PyException_SetTraceback(exc, Py_None);  /* the caret says it all */
-            printException(header, exc);
-            free(header);
+            printLinkException(rec, ": the link cannot be used:", exc);
             describe(exc, err, errlen);
         } else {
             epicsSnprintf(err, errlen, "cannot compile the link");
@@ -1136,11 +1136,41 @@ static int exitStatus(PyObject *exc)
     return status;
 }
 
+/* The end of an iocsh command that ran Python (the GIL held, result NULL on an exception):
+ * an exception prints and fails the command, SystemExit ends the IOC like `exit`. */
+static int finishCommand(PyObject *result, PyGILState_STATE gil, int quotingHint)
+{
+    int exiting = 0, status = 0, rc = result ? 0 : -1;
+    if (!result) {
+        /* never PyErr_Print: on SystemExit it ends the process behind the IOC's back */
+        PyObject *exc = takeException();
+        if (exc && PyErr_GivenExceptionMatches(exc, PyExc_SystemExit)) {
+            exiting = 1;
+            status = exitStatus(exc);
+        } else if (exc) {
+            printException(NULL, exc);
+            if (quotingHint && (PyErr_GivenExceptionMatches(exc, PyExc_NameError) ||
+                                PyErr_GivenExceptionMatches(exc, PyExc_SyntaxError)))
+                errlogPrintf("pydev: (iocsh ends a quoted argument at the next \"; inside the code, "
+                             "use single quotes: pydev(\"print('hi')\"))\n");
+        }
+        Py_XDECREF(exc);
+    }
+    Py_XDECREF(result);
+    flushStdio();
+    PyGILState_Release(gil);
+    if (exiting) {
+        /* an explicit request from Python to end the IOC: the same orderly exit as `exit` */
+        printf("pydev: SystemExit(%d): the IOC exits\n", status);
+        epicsExit(status);
+    }
+    return rc;
+}
+
 int pydevPyExec(const char *code)
 {
     PyGILState_STATE gil;
     PyObject *compiled, *result = NULL;
-    int exiting = 0, status = 0;
     if (pydevPyInit())
         return -1;
     gil = PyGILState_Ensure();
@@ -1151,58 +1181,24 @@ int pydevPyExec(const char *code)
     }
     if (compiled)
         result = PyEval_EvalCode(compiled, globals, globals);
-    if (!result) {
-        /* never PyErr_Print: on SystemExit it ends the process behind the IOC's back */
-        PyObject *exc = takeException();
-        if (exc && PyErr_GivenExceptionMatches(exc, PyExc_SystemExit)) {
-            exiting = 1;
-            status = exitStatus(exc);
-        } else if (exc) {
-            printException(NULL, exc);
-            if (PyErr_GivenExceptionMatches(exc, PyExc_NameError) ||
-                PyErr_GivenExceptionMatches(exc, PyExc_SyntaxError))
-                errlogPrintf("pydev: (iocsh ends a quoted argument at the next \"; inside the code, "
-                             "use single quotes: pydev(\"print('hi')\"))\n");
-        }
-        Py_XDECREF(exc);
-    }
-    Py_XDECREF(result);
     Py_XDECREF(compiled);
-    flushStdio();
-    PyGILState_Release(gil);
-    if (exiting) {
-        /* an explicit request from Python to end the IOC: the same orderly exit as `exit` */
-        printf("pydev: SystemExit(%d): the IOC exits\n", status);
-        epicsExit(status);
-    }
-    return result ? 0 : -1;
+    return finishCommand(result, gil, 1);
 }
 
 int pydevPyRunFile(const char *path)
 {
-    char *code;
-    size_t size = strlen(path) * 2 + 64;
-    int rc;
     PyGILState_STATE gil;
-    PyObject *repr;
+    PyObject *run, *file, *result = NULL;
     if (pydevPyInit())
         return -1;
-    /* the path as a Python literal, whatever characters it has */
     gil = PyGILState_Ensure();
-    repr = PyUnicode_DecodeFSDefault(path);
-    Py_XSETREF(repr, repr ? PyObject_Repr(repr) : NULL);
-    code = repr ? malloc(size + strlen(PyUnicode_AsUTF8(repr))) : NULL;
-    if (code)
-        sprintf(code, "import pydevice.startup as _s; _s.run_file(%s, globals()); del _s",
-                PyUnicode_AsUTF8(repr));
-    Py_XDECREF(repr);
-    PyErr_Clear();
-    PyGILState_Release(gil);
-    if (!code)
-        return -1;
-    rc = pydevPyExec(code);
-    free(code);
-    return rc;
+    run = importAttr("pydevice.startup", "run_file");
+    file = run ? PyUnicode_DecodeFSDefault(path) : NULL;
+    if (file)
+        result = PyObject_CallFunctionObjArgs(run, file, globals, NULL);
+    Py_XDECREF(file);
+    Py_XDECREF(run);
+    return finishCommand(result, gil, 0);
 }
 
 static epicsEventId exitDone;

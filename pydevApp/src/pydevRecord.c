@@ -291,6 +291,12 @@ static void disableRecord(dbCommon *prec, pydevRecord *rec, const char *why)
 static void runJob(pydevJob *job);
 static void expireJob(pydevJob *job);
 
+/* The STAT of a failure to read (inputs) or to write (outputs). */
+static epicsEnum16 ioAlarm(const pydevRecord *rec)
+{
+    return rec->type->isOutput ? WRITE_ALARM : READ_ALARM;
+}
+
 /* Seconds a run of this record may take: info(pydev:timeout, "2.5"), else PYDEV_TIMEOUT;
  * 0 (the default) is no limit.  -1 if the tag is not a number. */
 static double timeLimit(dbCommon *prec)
@@ -371,7 +377,7 @@ static long initRecord(dbCommon *prec)
         return type->initReturn;
     }
     loadFieldNames(type, prec->rdes);
-    rec->link = epicsStrDup(plink->value.instio.string ? plink->value.instio.string : "");
+    rec->link = epicsStrDup(plink->value.instio.string);
     if ((rec->job.timeout = timeLimit(prec)) < 0)
         disableRecord(prec, rec, "info(pydev:timeout) must be seconds, e.g. \"2.5\"");
     else if (setupRecord(rec, err, sizeof(err)))
@@ -484,8 +490,7 @@ static long readWrite(dbCommon *prec)
         return statusOf(rec, &rec->result);
     }
     if (stopping) {
-        recGblSetSevrMsg(prec, rec->type->isOutput ? WRITE_ALARM : READ_ALARM, INVALID_ALARM,
-                         "the IOC is shutting down");
+        recGblSetSevrMsg(prec, ioAlarm(rec), INVALID_ALARM, "the IOC is shutting down");
         return -1;
     }
     if (epicsAtomicGetIntT(&rec->running)) {
@@ -507,8 +512,7 @@ static void runJob(pydevJob *job)
     pydevRecord *rec = (pydevRecord *)job;
     dbCommon *prec = rec->prec;
     if (stopping)
-        pydevResultAlarm(&rec->result, rec->type->isOutput ? WRITE_ALARM : READ_ALARM,
-                         INVALID_ALARM, "the IOC is shutting down");
+        pydevResultAlarm(&rec->result, ioAlarm(rec), INVALID_ALARM, "the IOC is shutting down");
     else
         pydevPyRun(rec);
     if (!pydevWorkersClaim(job)) {
@@ -555,15 +559,20 @@ static long initDevice(int after)
                              pydevPyThreadInit);
 }
 
-/* epicsAtExit: no Python runs for records from now on; then Python's exit handlers (which
- * put outputs in their safe state), for at most PYDEV_EXIT_TIMEOUT seconds. */
-void pydevShutdown(void *unused)
+double pydevExitTimeout(void)
 {
     const char *env = getenv("PYDEV_EXIT_TIMEOUT");
     double timeout = env && *env ? atof(env) : 5.0;
+    return timeout > 0 ? timeout : 5.0;
+}
+
+/* epicsAtExit: no Python runs for records from now on; then Python's exit handlers (which
+ * put outputs in their safe state), for at most pydevExitTimeout() seconds. */
+void pydevShutdown(void *unused)
+{
     (void)unused;
     stopping = 1;
-    pydevPyAtExit(timeout > 0 ? timeout : 5.0);
+    pydevPyAtExit(pydevExitTimeout());
 }
 
 void pydevReportRecords(const char *typeName, int level)
@@ -587,12 +596,18 @@ void pydevReportRecords(const char *typeName, int level)
     }
 }
 
-/* A driver table named "pydev": `dbior pydev 1` reports the pool, the names and the records. */
-static long reportDriver(int level)
+void pydevReport(int level)
 {
     pydevWorkersReport(level);
     pydevIointrReport(level);
-    pydevReportRecords(NULL, level);
+    if (level > 0)
+        pydevReportRecords(NULL, level);
+}
+
+/* A driver table named "pydev": `dbior pydev 1` is `pydevReport 1`. */
+static long reportDriver(int level)
+{
+    pydevReport(level);
     return 0;
 }
 

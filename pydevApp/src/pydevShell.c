@@ -89,11 +89,7 @@ static const iocshFuncDef reportDef = {
 
 static void reportCall(const iocshArgBuf *args)
 {
-    int level = args[0].ival;
-    pydevWorkersReport(level);
-    pydevIointrReport(level);
-    if (level > 0)
-        pydevReportRecords(NULL, level);
+    pydevReport(args[0].ival);
 }
 
 static void pydevRegister(void)

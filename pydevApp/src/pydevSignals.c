@@ -22,6 +22,7 @@
 #include <epicsThread.h>
 #include <errlog.h>
 
+#include "pydev.h"
 #include "pydevSignals.h"
 
 static const int stopSignals[] = {SIGTERM, SIGINT, SIGHUP};
@@ -48,18 +49,10 @@ static void exitInOrder(void *unused)
     epicsExit(0);
 }
 
-/* Seconds the orderly exit may take: the Python exit handlers' bound plus room for EPICS. */
-static double shutdownBound(void)
-{
-    const char *env = getenv("PYDEV_EXIT_TIMEOUT");
-    double pythonBound = env && *env ? atof(env) : 5.0;
-    return (pythonBound > 0 ? pythonBound : 5.0) + 5.0;
-}
-
 static void watchSignals(void *unused)
 {
     unsigned char sig = 0;
-    double bound = shutdownBound();
+    double bound = pydevExitTimeout() + 5.0;  /* Python's exit handlers, then room for EPICS */
     (void)unused;
     while (read(pipeFds[0], &sig, 1) != 1)
         if (errno != EINTR)

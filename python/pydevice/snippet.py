@@ -210,8 +210,10 @@ def _recursion_room(tree: ast.AST) -> Iterator[None]:
     """
     old = sys.getrecursionlimit()
     needed = old + 4 * _depth(tree)
-    if needed > old + 200:
-        sys.setrecursionlimit(needed)
+    if needed <= old + 200:  # an everyday link: the limit is room enough
+        yield
+        return
+    sys.setrecursionlimit(needed)
     try:
         yield
     finally:

@@ -66,8 +66,8 @@ def read(io: IOBase) -> Any:
 def bytes_from_record(io: IOBase, value: Any) -> bytes:
     """The bytes for BYTES IO ``io`` from an array record's value; ValueError unless it has
     exactly the IO's length (a shorter array would leave the rest of the area undefined)."""
-    raw = bytes(bytearray(int(v) & 0xFF if isinstance(v, int) else v for v in value)) \
-        if not isinstance(value, (bytes, bytearray)) else bytes(value)
+    # bytearray refuses an item outside 0..255 rather than wrapping it
+    raw = bytes(value) if isinstance(value, (bytes, bytearray)) else bytes(bytearray(int(v) for v in value))
     if len(raw) != len(io):
         raise ValueError(f"{len(raw)} bytes for IO '{io.name}', which takes exactly {len(io)}")
     return raw
