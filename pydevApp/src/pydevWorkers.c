@@ -127,9 +127,11 @@ static void workerMain(void *arg)
 
 int pydevWorkersClaim(pydevJob *job)
 {
-    worker *self = pool.capacity ? epicsThreadPrivateGet(currentWorker) : NULL;
+    worker *self;
     int mine = 1;
-    if (!self)
+    if (job->timeout <= 0)
+        return 1;  /* the watch thread never expires a job without a limit: no lock per job */
+    if (!(self = pool.capacity ? epicsThreadPrivateGet(currentWorker) : NULL))
         return 1;
     epicsMutexMustLock(pool.lock);
     if (self->expired && self->current == job)
