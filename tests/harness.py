@@ -54,6 +54,10 @@ def _free_port_pair() -> int:
     raise RuntimeError("no free port pair on 127.0.0.1")
 
 
+# Waits stretch by this factor where the machine is slow, e.g. under qemu-user emulation
+# (tools/arm/check.sh sets it): a wait is a bound on a failure, never the thing tested.
+TIME_SCALE = float(os.environ.get("PYDEV_TEST_TIME_SCALE", "1"))
+
 SLOTS = 4  # IOCs that may run at the same time, each on its own ports
 CA_PORTS = [_free_port_pair() for _ in range(SLOTS)]   # p: CA server; p+1 unused
 PVA_PORTS = [_free_port_pair() for _ in range(SLOTS)]  # p: PVA server (TCP), p+1: searches (UDP)
@@ -202,7 +206,7 @@ class Ioc:
         if self.existing:  # iocsh reads its standard input once the st.cmd is done
             self.proc.stdin.write(f"pydev(\"print('{_READY}')\")\n")
             self.proc.stdin.flush()
-        if not self.wait_for(_READY, self.startup_timeout):
+        if not self.wait_for(_READY, self.startup_timeout):  # scaled in wait_for
             out = self.output
             self.stop()
             raise IocError(f"IOC did not start:\n{out}")
@@ -228,7 +232,7 @@ class Ioc:
             except (BrokenPipeError, ValueError):
                 pass
             try:
-                self.proc.wait(timeout)
+                self.proc.wait(timeout * TIME_SCALE)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -259,7 +263,7 @@ class Ioc:
 
     def wait_for(self, text: str, timeout: float = 5.0, start: int = 0) -> bool:
         """Wait until ``text`` appears in the console output (after character ``start``)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIME_SCALE
         with self._cond:
             while text not in "".join(self._lines)[start:]:
                 left = deadline - time.monotonic()
@@ -305,13 +309,13 @@ class Ioc:
     def caget(self, pv: str, timeout: float = 5.0, **kw: Any) -> Any:
         """Read over CA; by default the value now (``use_monitor=False``)."""
         kw.setdefault("use_monitor", False)
-        value = epics.caget(pv, timeout=timeout, **kw)
+        value = epics.caget(pv, timeout=timeout * TIME_SCALE, **kw)
         if value is None:
             raise IocError(f"caget {pv} failed; IOC console ends:\n{self.output[-1500:]}")
         return value
 
     def caput(self, pv: str, value: Any, wait: bool = True, timeout: float = 10.0) -> None:
-        if epics.caput(pv, value, wait=wait, timeout=timeout) != 1:
+        if epics.caput(pv, value, wait=wait, timeout=timeout * TIME_SCALE) != 1:
             raise IocError(f"caput {pv} {value!r} failed; IOC console ends:\n{self.output[-1500:]}")
 
     def alarm(self, pv: str) -> tuple[str, str, str]:
@@ -323,7 +327,7 @@ class Ioc:
 
 def poll(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
     """Wait until ``predicate()`` is true; False on timeout."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * TIME_SCALE
     while time.monotonic() < deadline:
         if predicate():
             return True
