@@ -242,11 +242,7 @@ def test_every_input_record_reads_what_revpimodio2_reads(setup):
             if not same:
                 bad.append((pv, rtype, got, want))
         return bad
-    mismatches = all_match()
-    if mismatches:  # the I/O Intr updates may still be on their way
-        time.sleep(1)
-        mismatches = all_match()
-    assert not mismatches
+    assert poll(lambda: not all_match(), timeout=5), all_match()  # I/O Intr updates may be on their way
     assert ioc.caget("$(P)Flow") == pytest.approx(3.25)
     assert ioc.caget("$(P)Core:Frequency") == 1500
     assert ioc.caget("$(P)Core:Status") == 0b1000001 and ioc.caget("$(P)Core:X2In") == 1
