@@ -164,7 +164,11 @@ def random_prefix() -> str:
 
 
 class Ioc:
-    """A ``pydevIoc`` process running a generated st.cmd (or a given one), with its prefix."""
+    """A ``pydevIoc`` process running a generated st.cmd (or a given one), with its prefix.
+
+    Thread safety: one test thread drives it (``cmd``/``py`` interleave otherwise); a reader
+    thread collects the console, which ``output`` and ``wait_for`` read under its condition.
+    """
 
     def __init__(
         self,
@@ -210,7 +214,8 @@ class Ioc:
         lines.append("iocInit()")
         lines += [self.expand(line) for line in post_init]
         lines.append(f"pydev(\"print('{_READY}')\")")
-        self.argv = [self.expand(arg) for arg in argv] if argv is not None else None
+        self.argv = (None if argv is None else
+                     [self.expand(arg) if isinstance(arg, str) else arg for arg in argv])
         self.program = pathlib.Path(program) if program else IOC_BIN
         if st_cmd is not None:
             self.st_cmd = pathlib.Path(st_cmd).resolve()
