@@ -175,7 +175,7 @@ def test_a_link_python_compiles_is_compiled(ioc):
 
 @pytest.mark.parametrize("code, status", [("raise SystemExit", 0), ("import sys; sys.exit(3)", 3)])
 def test_system_exit_from_python_ends_the_ioc_in_order(code, status):
-    ioc = Ioc(pre_init=['pydev("import atexit; atexit.register(print, \'PY-ATEXIT-RAN\')")'])
+    ioc = Ioc(py="import atexit\natexit.register(print, 'PY-ATEXIT-RAN')")
     ioc.start()
     try:
         ioc.proc.stdin.write(f'pydev("{code}")\n')
