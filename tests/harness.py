@@ -9,7 +9,7 @@ its own for each IOC (``ioc.P``), so no two IOCs of a pytest process serve the s
 channel whose name an earlier IOC served would reconnect only after the client's search
 back-off).  ``$(P)`` means that prefix in every text the harness takes: PV names, iocsh
 lines, ``db_files`` macros and Python code.  Python runs through ``ioc.py`` and ``py=``,
-written to a file and run by ``pydevFile``, so it needs no quoting for iocsh:
+written as in a .py file (the harness encodes it for iocsh; no quoting by the caller):
 
     DB = '''
     record(longin, "$(P)x") { field(DTYP, "pydev") field(INP, "@sink['x']") }
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import base64
 import contextlib
 import os
 import pathlib
@@ -200,11 +201,10 @@ class Ioc:
         tmp = pathlib.Path(self._dir.name)
         self.existing = st_cmd is not None or argv is not None
         self.P: str | None = prefix if prefix is not None or st_cmd is not None else random_prefix()
-        self._files = 0
         lines = [f'dbLoadDatabase("{DBD}")', "pydevIoc_registerRecordDeviceDriver(pdbbase)"]
         lines += [self.expand(line) for line in pre_init]
         if py:
-            lines.append(self._pydev_file(py))
+            lines.append(self._pydev_line(py))
         if db_text:
             (tmp / "test.db").write_text(db_text)
             lines.append(f'dbLoadRecords("{tmp / "test.db"}", "P={self.P}")')
@@ -358,22 +358,21 @@ class Ioc:
         return text
 
     # -- Python in the IOC -----------------------------------------------------------------
-    def _pydev_file(self, code: str) -> str:
-        """The iocsh line that runs ``code`` in the shared namespace: the code goes to a file
-        (no quoting for iocsh), run by a wrapper that prints an exception's traceback in one
-        marked line instead of raising (so the harness can tell it from printed text)."""
-        self._files += 1
-        tmp = pathlib.Path(self._dir.name)
-        source = tmp / f"code{self._files}.py"
-        source.write_text(self.expand(code))
-        wrapper = tmp / f"run{self._files}.py"
-        wrapper.write_text(
-            "try:\n"
-            f"    exec(compile(__import__('pathlib').Path({str(source)!r}).read_text(), {str(source)!r}, 'exec',"
-            " dont_inherit=True), globals())\n"
-            "except Exception:\n"
-            f"    print({_RAISED!r} + repr(__import__('traceback').format_exc()))\n")
-        return f'pydevFile("{wrapper}")'
+    def _pydev_line(self, code: str) -> str:
+        """The iocsh line that runs ``code`` in the shared namespace.
+
+        The code travels base64-encoded inside ``pydev("...")`` (no quotes, backslashes,
+        newlines or ``$`` for iocsh to read, no file the IOC must see, so it also works for
+        an IOC in a chroot), wrapped so that an exception prints its traceback in one marked
+        line instead of failing the command: the harness tells it from printed text.
+        """
+        wrapper = ("try:\n"
+                   f"    exec(compile({self.expand(code)!r}, '<ioc.py>', 'exec', dont_inherit=True),"
+                   " globals())\n"
+                   "except Exception:\n"
+                   f"    print({_RAISED!r} + repr(__import__('traceback').format_exc()))\n")
+        encoded = base64.b64encode(wrapper.encode()).decode("ascii")
+        return f"pydev(\"exec(__import__('base64').b64decode('{encoded}').decode())\")"
 
     @staticmethod
     def _traceback(out: str) -> str:
@@ -384,7 +383,7 @@ class Ioc:
         """Run Python ``code`` (any number of lines, quoted as in a .py file) in the IOC's
         shared namespace; return what it printed.  Raises IocPythonError with the traceback
         if the code raised."""
-        out = _PROMPT.sub("", self.cmd(self._pydev_file(code), timeout))
+        out = _PROMPT.sub("", self.cmd(self._pydev_line(code), timeout))
         if _RAISED in out:
             raise IocPythonError(self._traceback(out))
         return out

@@ -54,3 +54,10 @@ def test_an_exception_in_python_code_is_raised_with_its_traceback_and_the_ioc_ru
 def test_start_up_code_that_raises_fails_the_start_with_its_traceback():
     with pytest.raises(IocPythonError, match="NameError: name 'nowhere' is not defined"):
         Ioc(py="nowhere.open()").start()
+
+
+def test_long_python_code_runs_whole():
+    # one iocsh line carries all of it (here over 300 kB, encoded)
+    code = "".join(f"v{i} = {i}\n" for i in range(20000)) + "print(v0 + v19999)"
+    with Ioc() as ioc:
+        assert ioc.py(code) == "19999\n"
