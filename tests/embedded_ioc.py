@@ -1,13 +1,14 @@
 """An IOC inside an ordinary Python process: libpydev must use the running interpreter.
 
-Run by tests/test_core_embedded.py as `python embedded_ioc.py ROOT DB`; prints RESULT lines.
+Run by tests/test_core_embedded.py as `python embedded_ioc.py ROOT DB PREFIX` (DB's $(P));
+prints RESULT lines and the records' values.
 """
 import ctypes
 import sys
 
 from epicscorelibs import path
 
-root, db = sys.argv[1], sys.argv[2]
+root, db, prefix = sys.argv[1:4]
 for lib in ("Com", "ca", "dbCore", "dbRecStd", "pvData", "pvAccess", "pvAccessIOC", "qsrv"):
     ctypes.CDLL(path.get_lib(lib), mode=ctypes.RTLD_GLOBAL)
 import platform  # noqa: E402
@@ -31,7 +32,7 @@ cmd(f'dbLoadDatabase("{root}/dbd/pydevIoc.dbd")')
 pdbbase = ctypes.c_void_p.in_dll(core, "pdbbase")
 core.registerAllRecordDeviceDrivers.argtypes = [ctypes.c_void_p]
 assert core.registerAllRecordDeviceDrivers(pdbbase) == 0
-cmd(f'dbLoadRecords("{db}")')
+cmd(f'dbLoadRecords("{db}", "P={prefix}")')
 cmd("iocInit")
 import time  # noqa: E402
 
@@ -42,7 +43,7 @@ print("RESULT in_ioc", pydev.in_ioc, flush=True)
 pydev.iointr("pushed", 7)
 time.sleep(0.3)
 sys.stdout.flush()
-cmd("dbgf E:answer")
-cmd("dbgf E:pushed")
+cmd(f"dbgf {prefix}answer")
+cmd(f"dbgf {prefix}pushed")
 sys.stdout.flush()
 com.epicsExit(0)  # stop the IOC's threads before the interpreter goes away

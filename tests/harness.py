@@ -3,29 +3,45 @@
 Importing this module picks free CA and PVA ports on 127.0.0.1 for the whole pytest process
 and sets the client environment (``EPICS_CA_AUTO_ADDR_LIST=NO``) before pyepics loads, so
 tests never reach another IOC.  Up to ``SLOTS`` IOCs may run at once, each on its own ports.
-Give every IOC of a pytest process its own PV names: a channel whose name an earlier IOC
-served reconnects only after the client's search back-off (seconds).
 
-    with Ioc(db_text='record(longin, "T:x") {...}', pre_init=['pydev("import math")']) as ioc:
-        assert ioc.caget("T:x") == 1
-        ioc.caput("T:y", 2, wait=True)
-        ioc.cmd("dbl")                  # any iocsh command; returns its output
-        ioc.pyeval("sink['y']")         # a Python value from the IOC's shared namespace
+Tests read like the tutorial: plain db text with ``$(P)``, loaded with ``P=`` a prefix of
+its own for each IOC (``ioc.P``), so no two IOCs of a pytest process serve the same name (a
+channel whose name an earlier IOC served would reconnect only after the client's search
+back-off).  ``$(P)`` means that prefix in every text the harness takes: PV names, iocsh
+lines, ``db_files`` macros and Python code.  Python runs through ``ioc.py`` and ``py=``,
+written as in a .py file (the harness encodes it for iocsh; no quoting by the caller):
+
+    DB = '''
+    record(longin, "$(P)x") { field(DTYP, "pydev") field(INP, "@sink['x']") }
+    record(ao, "$(P)y") { field(DTYP, "pydev") field(OUT, "@sink.__setitem__('y', VAL)") }
+    '''
+    with Ioc(DB, py="sink = {'x': 1}") as ioc:
+        ioc.caput("$(P)x.PROC", 1)
+        assert ioc.caget("$(P)x") == 1
+        ioc.caput("$(P)y", 2)
+        assert ioc.pyeval("sink['y']") == 2     # a Python value from the shared namespace
+        ioc.py("print('hello')")                # returns "hello\n"; raises if the code raises
+        ioc.cmd("dbgf $(P)x")                   # any iocsh command; returns its output
+        assert poll(lambda: ioc.caget("$(P)x") == 1)   # the one way to wait (tests/polling.py)
 """
 from __future__ import annotations
 
 import ast
 import atexit
+import base64
 import contextlib
 import os
 import pathlib
 import platform
+import re
 import socket
 import subprocess
 import tempfile
 import threading
 import time
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence, Union
+
+from polling import TIME_SCALE, poll  # noqa: F401  (poll: the tests' one way to wait)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 _machine = platform.machine()
@@ -54,9 +70,6 @@ def _free_port_pair() -> int:
     raise RuntimeError("no free port pair on 127.0.0.1")
 
 
-# Waits stretch by this factor where the machine is slow, e.g. under qemu-user emulation
-# (tools/arm/check.sh sets it): a wait is a bound on a failure, never the thing tested.
-TIME_SCALE = float(os.environ.get("PYDEV_TEST_TIME_SCALE", "1"))
 
 SLOTS = 4  # IOCs that may run at the same time, each on its own ports
 CA_PORTS = [_free_port_pair() for _ in range(SLOTS)]   # p: CA server; p+1 unused
@@ -128,26 +141,45 @@ _repeater = _start_repeater()
 import epics  # noqa: E402  (after the environment is set)
 
 _READY = "PYDEV-HARNESS-READY"
+_RAISED = "PYDEV-HARNESS-RAISED "
+_PROMPT = re.compile(r"(?:\x1b\[[0-9;]*m)?epics> (?:\x1b\[0m)?")  # iocsh's, amid the output
 STAT_NAMES = ["NO_ALARM", "READ", "WRITE", "HIHI", "HIGH", "LOLO", "LOW", "STATE", "COS", "COMM",
               "TIMEOUT", "HWLIMIT", "CALC", "SCAN", "LINK", "SOFT", "BAD_SUB", "UDF", "DISABLE",
               "SIMM", "READ_ACCESS", "WRITE_ACCESS"]
 SEVR_NAMES = ["NO_ALARM", "MINOR", "MAJOR", "INVALID"]
+
+DbFile = Union[str, os.PathLike, tuple[Union[str, os.PathLike], str]]
 
 
 class IocError(RuntimeError):
     """The IOC failed to start, died, or did not answer."""
 
 
+class IocPythonError(IocError):
+    """Python code run by ``Ioc.py`` (or ``py=``) raised; the message is its traceback."""
+
+
+def random_prefix() -> str:
+    """A record name prefix no other IOC of this pytest process uses, e.g. ``T3f9a0c:``."""
+    return f"T{os.urandom(3).hex()}:"
+
+
 class Ioc:
-    """A ``pydevIoc`` process running a generated st.cmd."""
+    """A ``pydevIoc`` process running a generated st.cmd (or a given one), with its prefix.
+
+    Thread safety: one test thread drives it (``cmd``/``py`` interleave otherwise); a reader
+    thread collects the console, which ``output`` and ``wait_for`` read under its condition.
+    """
 
     def __init__(
         self,
         db_text: str = "",
         *,
+        py: str = "",
         pre_init: Iterable[str] = (),
         post_init: Iterable[str] = (),
-        db_files: Sequence[tuple[str | os.PathLike, str]] = (),
+        db_files: Sequence[DbFile] = (),
+        prefix: str | None = None,
         cwd: str | os.PathLike | None = None,
         env: dict[str, str | None] | None = None,
         startup_timeout: float = 30.0,
@@ -156,21 +188,35 @@ class Ioc:
         program: str | os.PathLike | None = None,
     ) -> None:
         """Generate an st.cmd from the arguments, or run the existing ``st_cmd`` (in ``cwd``),
-        or run ``pydevIoc *argv`` (its command line, e.g. ``["-d", "x.db"]``)."""
+        or run ``pydevIoc *argv`` (its command line, e.g. ``["-d", "x.db"]``).
+
+        The generated st.cmd runs the ``pre_init`` iocsh lines, then the Python code ``py``,
+        loads ``db_text`` and each of ``db_files`` (a path, loaded with ``P=$(P)``, or a pair
+        (path, macros)), runs iocInit and the ``post_init`` lines.  ``$(P)`` in any of them is
+        ``prefix``: by default a random one for this IOC (``argv`` may use it too, as in
+        ``["-m", "P=$(P)", "-d", "x.db"]``); an IOC run from ``st_cmd`` serves the names its
+        st.cmd gives, so ``$(P)`` means something there only if ``prefix`` names it.
+        """
         self._dir = tempfile.TemporaryDirectory(prefix="pydev-test-")
         tmp = pathlib.Path(self._dir.name)
+        self.existing = st_cmd is not None or argv is not None
+        self.P: str | None = prefix if prefix is not None or st_cmd is not None else random_prefix()
         lines = [f'dbLoadDatabase("{DBD}")', "pydevIoc_registerRecordDeviceDriver(pdbbase)"]
-        lines += list(pre_init)
+        lines += [self.expand(line) for line in pre_init]
+        if py:
+            lines.append(self._pydev_line(py))
         if db_text:
             (tmp / "test.db").write_text(db_text)
-            lines.append(f'dbLoadRecords("{tmp / "test.db"}")')
-        lines += [f'dbLoadRecords("{path}", "{macros}")' for path, macros in db_files]
+            lines.append(f'dbLoadRecords("{tmp / "test.db"}", "P={self.P}")')
+        for item in db_files:
+            path, macros = item if isinstance(item, tuple) else (item, "P=$(P)")
+            lines.append(f'dbLoadRecords("{path}", "{self.expand(macros)}")')
         lines.append("iocInit()")
-        lines += list(post_init)
+        lines += [self.expand(line) for line in post_init]
         lines.append(f"pydev(\"print('{_READY}')\")")
-        self.argv = list(argv) if argv is not None else None
+        self.argv = (None if argv is None else
+                     [self.expand(arg) if isinstance(arg, str) else arg for arg in argv])
         self.program = pathlib.Path(program) if program else IOC_BIN
-        self.existing = st_cmd is not None or argv is not None
         if st_cmd is not None:
             self.st_cmd = pathlib.Path(st_cmd).resolve()
         else:
@@ -184,6 +230,15 @@ class Ioc:
         self._lines: list[str] = []
         self._cond = threading.Condition()
         self._marker = 0
+
+    def expand(self, text: str) -> str:
+        """``text`` with ``$(P)`` replaced by this IOC's prefix."""
+        if "$(P)" not in text:
+            return text
+        if self.P is None:
+            raise ValueError(f"{text!r} uses $(P), but this IOC was given no prefix "
+                             "(Ioc(..., prefix='X:'))")
+        return text.replace("$(P)", self.P)
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> "Ioc":
@@ -210,6 +265,10 @@ class Ioc:
             out = self.output
             self.stop()
             raise IocError(f"IOC did not start:\n{out}")
+        if _RAISED in self.output:  # the py= code raised
+            out = self.output
+            self.stop()
+            raise IocPythonError(f"the py= code raised:\n{self._traceback(out)}\n{out}")
         return self
 
     def _read(self) -> None:
@@ -263,6 +322,7 @@ class Ioc:
 
     def wait_for(self, text: str, timeout: float = 5.0, start: int = 0) -> bool:
         """Wait until ``text`` appears in the console output (after character ``start``)."""
+        text = self.expand(text)
         deadline = time.monotonic() + timeout * TIME_SCALE
         with self._cond:
             while text not in "".join(self._lines)[start:]:
@@ -275,6 +335,7 @@ class Ioc:
     def cmd(self, line: str, timeout: float = 10.0) -> str:
         """Run one iocsh command and return what it printed."""
         assert self.proc and self.proc.stdin
+        line = self.expand(line)
         if self.proc.poll() is not None:
             raise IocError(f"IOC exited with {self.proc.returncode}:\n{self.output}")
         self._marker += 1
@@ -296,10 +357,41 @@ class Ioc:
             text = text[: text.rfind("\n", 0, marker_cmd) + 1]
         return text
 
+    # -- Python in the IOC -----------------------------------------------------------------
+    def _pydev_line(self, code: str) -> str:
+        """The iocsh line that runs ``code`` in the shared namespace.
+
+        The code travels base64-encoded inside ``pydev("...")`` (no quotes, backslashes,
+        newlines or ``$`` for iocsh to read, no file the IOC must see, so it also works for
+        an IOC in a chroot), wrapped so that an exception prints its traceback in one marked
+        line instead of failing the command: the harness tells it from printed text.
+        """
+        wrapper = ("try:\n"
+                   f"    exec(compile({self.expand(code)!r}, '<ioc.py>', 'exec', dont_inherit=True),"
+                   " globals())\n"
+                   "except Exception:\n"
+                   f"    print({_RAISED!r} + repr(__import__('traceback').format_exc()))\n")
+        encoded = base64.b64encode(wrapper.encode()).decode("ascii")
+        return f"pydev(\"exec(__import__('base64').b64decode('{encoded}').decode())\")"
+
+    @staticmethod
+    def _traceback(out: str) -> str:
+        line = out[out.index(_RAISED) + len(_RAISED):].splitlines()[0]
+        return ast.literal_eval(line)
+
+    def py(self, code: str, timeout: float = 10.0) -> str:
+        """Run Python ``code`` (any number of lines, quoted as in a .py file) in the IOC's
+        shared namespace; return what it printed.  Raises IocPythonError with the traceback
+        if the code raised."""
+        out = _PROMPT.sub("", self.cmd(self._pydev_line(code), timeout))
+        if _RAISED in out:
+            raise IocPythonError(self._traceback(out))
+        return out
+
     def pyeval(self, expr: str, timeout: float = 10.0) -> Any:
         """The value of a Python expression in the IOC's shared namespace (via repr)."""
         # one string, one write: the IOC's other threads print too, between print()'s pieces
-        out = self.cmd(f"pydev(\"print('<<< ' + repr({expr}) + ' >>>')\")", timeout)
+        out = self.py(f"print('<<< ' + repr({expr}) + ' >>>')", timeout)
         if "<<< " not in out:
             raise IocError(f"{expr} did not evaluate in the IOC:\n{out}")
         start = out.rindex("<<< ") + 4
@@ -308,6 +400,7 @@ class Ioc:
     # -- Channel Access ----------------------------------------------------------------------
     def caget(self, pv: str, timeout: float = 5.0, **kw: Any) -> Any:
         """Read over CA; by default the value now (``use_monitor=False``)."""
+        pv = self.expand(pv)
         kw.setdefault("use_monitor", False)
         value = epics.caget(pv, timeout=timeout * TIME_SCALE, **kw)
         if value is None:
@@ -315,21 +408,17 @@ class Ioc:
         return value
 
     def caput(self, pv: str, value: Any, wait: bool = True, timeout: float = 10.0) -> None:
+        """Write over CA; by default wait for the put-callback (processing done)."""
+        pv = self.expand(pv)
         if epics.caput(pv, value, wait=wait, timeout=timeout * TIME_SCALE) != 1:
             raise IocError(f"caput {pv} {value!r} failed; IOC console ends:\n{self.output[-1500:]}")
+
+    def pv(self, name: str, **kw: Any) -> epics.PV:
+        """A pyepics PV (monitors, access rights, time stamps) for ``name``."""
+        return epics.PV(self.expand(name), **kw)
 
     def alarm(self, pv: str) -> tuple[str, str, str]:
         """(STAT, SEVR, AMSG) as strings, read over CA."""
         stat = self.caget(pv + ".STAT")
         sevr = self.caget(pv + ".SEVR")
         return STAT_NAMES[stat], SEVR_NAMES[sevr], self.caget(pv + ".AMSG", as_string=True)
-
-
-def poll(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
-    """Wait until ``predicate()`` is true; False on timeout."""
-    deadline = time.monotonic() + timeout * TIME_SCALE
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())

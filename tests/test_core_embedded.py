@@ -4,17 +4,20 @@ import sys
 
 import os
 
-from harness import ROOT, reserved_server_env
+from harness import ROOT, random_prefix, reserved_server_env
+
+DB = """
+record(longin, "$(P)answer") { field(DTYP, "pydev") field(INP, "@host_value + 1") field(PINI, "YES") }
+record(longin, "$(P)pushed") { field(DTYP, "pydev") field(INP, "@pydev.iointr('pushed')") field(SCAN, "I/O Intr") }
+"""
 
 
-def test_library_in_a_running_python(tmp_path):
+def test_libpydev_loaded_into_a_running_python_uses_that_interpreter(tmp_path):
     db = tmp_path / "e.db"
-    db.write_text(
-        'record(longin, "E:answer") { field(DTYP, "pydev") field(INP, "@host_value + 1") field(PINI, "YES") }\n'
-        'record(longin, "E:pushed") { field(DTYP, "pydev") field(INP, "@pydev.iointr(\'pushed\')") '
-        'field(SCAN, "I/O Intr") }\n')
+    db.write_text(DB)
     with reserved_server_env() as env:
-        out = subprocess.run([sys.executable, str(ROOT / "tests/embedded_ioc.py"), str(ROOT), str(db)],
+        out = subprocess.run([sys.executable, str(ROOT / "tests/embedded_ioc.py"), str(ROOT), str(db),
+                              random_prefix()],
                              capture_output=True, text=True, timeout=60, env={**os.environ, **env})
     text = out.stdout + out.stderr
     assert out.returncode == 0, text

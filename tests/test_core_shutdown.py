@@ -7,13 +7,12 @@ within a bound, even while workers are busy or hung.
 import signal
 import time
 
-import epics
 import pytest
 
 from harness import Ioc
 
 MARK = "PY-ATEXIT-RAN"
-ATEXIT = f'pydev("import atexit; atexit.register(print, \'{MARK}\')")'
+ATEXIT = f"import atexit\natexit.register(print, {MARK!r})\n"
 
 
 def _ended_in_order(ioc: Ioc, sig: int, timeout: float = 15.0) -> float:
@@ -29,26 +28,26 @@ def _ended_in_order(ioc: Ioc, sig: int, timeout: float = 15.0) -> float:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_runs_the_orderly_exit(sig):
-    with Ioc(pre_init=[ATEXIT]) as ioc:
+    with Ioc(py=ATEXIT) as ioc:
         _ended_in_order(ioc, sig)
         assert "shutting down" in ioc.output
 
 
 def test_ctrl_c_still_ends_the_ioc_after_python_imports_signal():
-    with Ioc(pre_init=['pydev("import signal")', ATEXIT]) as ioc:
+    with Ioc(py="import signal\n" + ATEXIT) as ioc:
         _ended_in_order(ioc, signal.SIGINT)
 
 
 def test_a_python_signal_handler_does_not_take_the_signal_away():
-    code = 'pydev("import signal; signal.signal(signal.SIGTERM, lambda *a: None)")'
-    with Ioc(pre_init=[code, ATEXIT]) as ioc:
+    code = "import signal\nsignal.signal(signal.SIGTERM, lambda *a: None)\n"
+    with Ioc(py=code + ATEXIT) as ioc:
         assert "replaced the Terminated handler" in ioc.output
         _ended_in_order(ioc, signal.SIGTERM)
 
 
 def test_a_second_signal_exits_at_once():
-    slow = 'pydev("import atexit, time; atexit.register(time.sleep, 30)")'
-    with Ioc(pre_init=[slow], env={"PYDEV_EXIT_TIMEOUT": "60"}) as ioc:
+    slow = "import atexit, time\natexit.register(time.sleep, 30)"
+    with Ioc(py=slow, env={"PYDEV_EXIT_TIMEOUT": "60"}) as ioc:
         ioc.proc.send_signal(signal.SIGTERM)
         assert ioc.wait_for("shutting down", 5)
         time.sleep(0.5)
@@ -59,13 +58,13 @@ def test_a_second_signal_exits_at_once():
 
 
 def test_sigterm_ends_the_ioc_in_bounded_time_while_every_worker_is_busy():
-    db = "\n".join(f'record(ao, "SD:busy{i}") {{ field(DTYP, "pydev") field(OUT, "@time.sleep(VAL)") }}'
+    db = "\n".join(f'record(ao, "$(P)busy{i}") {{ field(DTYP, "pydev") field(OUT, "@time.sleep(VAL)") }}'
                    for i in range(4))
-    with Ioc(db, pre_init=['pydev("import time")', ATEXIT], env={"PYDEV_NUM_THREADS": "3"}) as ioc:
+    with Ioc(db, py="import time\n" + ATEXIT, env={"PYDEV_NUM_THREADS": "3"}) as ioc:
         for i in range(4):
-            epics.caput(f"SD:busy{i}", 600, wait=False)
+            ioc.caput(f"$(P)busy{i}", 600, wait=False)
         time.sleep(0.5)
-        assert ioc.caget("SD:busy0.PACT") == 1
+        assert ioc.caget("$(P)busy0.PACT") == 1
         elapsed = _ended_in_order(ioc, signal.SIGTERM)
         print(f"shutdown with 3 of 3 workers in a 600 s sleep: {elapsed:.2f} s")
         assert elapsed < 5

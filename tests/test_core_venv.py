@@ -5,9 +5,9 @@ import sys
 from harness import ROOT, Ioc
 
 
-def test_ioc_uses_the_venv_it_was_built_with():
+def test_the_ioc_uses_the_venv_it_was_built_with():
     venv = sys.prefix  # the tests run in that venv (.venv, or .venv-3.X for make test-pythons)
-    with Ioc(pre_init=['pydev("import sys, numpy, pydevice")'], env={"VIRTUAL_ENV": None}) as ioc:
+    with Ioc(py="import sys, numpy, pydevice", env={"VIRTUAL_ENV": None}) as ioc:
         assert ioc.pyeval("sys.prefix") == venv
         assert ioc.pyeval("numpy.__file__").startswith(venv)
         assert ioc.pyeval("pydevice.__file__") == str(ROOT / "python/pydevice/__init__.py")
@@ -17,6 +17,6 @@ def test_ioc_uses_the_venv_it_was_built_with():
 def test_pydev_venv_selects_another_virtualenv(tmp_path):
     other = tmp_path / "otherenv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(other)], check=True)
-    with Ioc(pre_init=['pydev("import sys")'], env={"PYDEV_VENV": str(other)}) as ioc:
+    with Ioc(py="import sys", env={"PYDEV_VENV": str(other)}) as ioc:
         assert ioc.pyeval("sys.prefix") == str(other)
-        assert ioc.pyeval("any(p.startswith(%r) for p in sys.path)" % str(other))
+        assert ioc.pyeval(f"any(p.startswith({str(other)!r}) for p in sys.path)")

@@ -5,28 +5,31 @@ import shutil
 import subprocess
 import sys
 
-import epics
 import pytest
 
 from harness import IOC_BIN, ROOT, Ioc, poll
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "firsthour"
 VENV_BIN = ROOT / ".venv" / "bin"
-P = "FH:"
-DB = f"""
-record(ao, "{P}pwm") {{ field(DTYP, "pydev") field(OUT, "@tank.check(VAL)") }}
-record(ai, "{P}level") {{ field(DTYP, "pydev") field(INP, "@ tank.level()") }}
-record(ai, "{P}syntax") {{ field(DTYP, "pydev") field(INP, "@tank.level(") }}
-record(ai, "{P}noat") {{ field(DTYP, "pydev") field(INP, "tank.level()") }}
-record(ai, "{P}nointr") {{ field(DTYP, "pydev") field(INP, "@tank.level()") field(SCAN, "I/O Intr") }}
-record(ao, "{P}pinifail") {{ field(DTYP, "pydev") field(OUT, "@1/0") field(PINI, "YES") }}
-record(ai, "{P}gone") {{ field(DTYP, "pydev") field(INP, "@gone()") }}
-record(ai, "{P}badname") {{ field(DTYP, "pydev") field(INP, "@badname()") }}
-record(longin, "{P}count") {{ field(DTYP, "pydev") field(INP, "@counter.next()") }}
+DB = """
+record(ao, "$(P)pwm") { field(DTYP, "pydev") field(OUT, "@tank.check(VAL)") }
+record(ai, "$(P)level") { field(DTYP, "pydev") field(INP, "@ tank.level()") }
+record(ai, "$(P)syntax") { field(DTYP, "pydev") field(INP, "@tank.level(") }
+record(ai, "$(P)noat") { field(DTYP, "pydev") field(INP, "tank.level()") }
+record(ai, "$(P)nointr") { field(DTYP, "pydev") field(INP, "@tank.level()") field(SCAN, "I/O Intr") }
+record(ao, "$(P)pinifail") { field(DTYP, "pydev") field(OUT, "@1/0") field(PINI, "YES") }
+record(ai, "$(P)gone") { field(DTYP, "pydev") field(INP, "@gone()") }
+record(ai, "$(P)badname") { field(DTYP, "pydev") field(INP, "@badname()") }
+record(longin, "$(P)count") { field(DTYP, "pydev") field(INP, "@counter.next()") }
 """
-PRE = ['pydev("import tank")', 'pydevFile("init.py")',
-       'pydev("def gone(): raise pydev.Alarm(\'sensor gone\', stat=\'COMM\', sevr=\'MAJOR\')")',
-       'pydev("def badname(): raise pydev.Alarm(\'x\', stat=\'COMMS\')")']
+ST_CMD = ['pydev("import tank")', 'pydevFile("init.py")']  # as the tutorial's st.cmd has them
+SETUP = """
+def gone():
+    raise pydev.Alarm('sensor gone', stat='COMM', sevr='MAJOR')
+
+def badname():
+    raise pydev.Alarm('x', stat='COMMS')
+"""
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +37,17 @@ def ioc(tmp_path_factory):
     boot = tmp_path_factory.mktemp("iocBoot")
     for name in ("tank.py", "init.py"):
         shutil.copy(FIXTURES / name, boot / name)
-    with Ioc(DB, pre_init=PRE, cwd=boot) as ioc:
+    with Ioc(DB, pre_init=ST_CMD, py=SETUP, cwd=boot) as ioc:
         yield ioc
 
 
 # ---- 1. full error text ------------------------------------------------------------------
 
 def test_a_traceback_reaches_the_console_whole_starting_with_record_and_link(ioc):
-    epics.caput(P + "pwm", 256, wait=True)
+    ioc.caput("$(P)pwm", 256)
     assert ioc.wait_for("END-OF-MESSAGE", 5)
     out = ioc.output
-    start = out.index(f"pydev: {P}pwm: @tank.check(VAL)")
+    start = out.index(f"pydev: {ioc.P}pwm: @tank.check(VAL)")
     end = out.index("END-OF-MESSAGE", out.index("ValueError: 256.0", start))  # 3.13 also shows the source
     block = out[start:end + 15]
     assert "Traceback" in block and 'tank.py", line' in block
@@ -52,7 +55,7 @@ def test_a_traceback_reaches_the_console_whole_starting_with_record_and_link(ioc
 
 
 def test_amsg_leads_with_the_message(ioc):
-    stat, sevr, amsg = ioc.alarm(P + "pwm")
+    stat, sevr, amsg = ioc.alarm("$(P)pwm")
     assert (stat, sevr) == ("WRITE", "INVALID") and amsg.startswith("256.0 out of range for IO 'PWM_1'")
 
 
@@ -64,37 +67,37 @@ def test_amsg_leads_with_the_message(ioc):
     ("nointr", "I/O Intr needs @pydev.iointr('name')"),
 ])
 def test_a_record_that_cannot_start_says_why_in_amsg_and_pydevreport(ioc, record, amsg):
-    stat, sevr, text = ioc.alarm(P + record)
+    stat, sevr, text = ioc.alarm(f"$(P){record}")
     assert (stat, sevr) == ("UDF", "INVALID") and text.startswith(amsg[:39]), text
     report = ioc.cmd("pydevReport 1")
-    line = next(line for line in report.splitlines() if f"{P}{record} " in line)
+    line = next(line for line in report.splitlines() if f"{ioc.P}{record} " in line)
     assert "DISABLED" in line and amsg[:30] in line
 
 
 def test_a_syntax_error_shows_the_link_with_a_caret_on_the_console(ioc):
     out = ioc.output
-    block = out[out.index(f"pydev: {P}syntax: @tank.level(: the link cannot be used"):]
+    block = out[out.index(f"pydev: {ioc.P}syntax: @tank.level(: the link cannot be used"):]
     assert "^" in block.split("SyntaxError")[0]
 
 
 def test_blanks_after_the_at_sign_are_allowed(ioc):
-    ioc.caput(P + "level.PROC", 1)
-    assert ioc.caget(P + "level") == 3.25
+    ioc.caput("$(P)level.PROC", 1)
+    assert ioc.caget("$(P)level") == 3.25
 
 
 def test_an_output_whose_pini_run_fails_shows_the_error(ioc):
-    assert ioc.alarm(P + "pinifail") == ("WRITE", "INVALID", "division by zero (ZeroDivisionError)")
+    assert ioc.alarm("$(P)pinifail") == ("WRITE", "INVALID", "division by zero (ZeroDivisionError)")
 
 
 def test_a_pydev_alarm_on_a_record_without_a_value_keeps_stat_and_message(ioc):
-    ioc.caput(P + "gone.PROC", 1)
-    assert ioc.alarm(P + "gone") == ("COMM", "INVALID", "sensor gone")   # UDF: INVALID
-    assert ioc.wait_for(f"pydev: {P}gone: pydev.Alarm COMM/MAJOR: sensor gone", 3)
+    ioc.caput("$(P)gone.PROC", 1)
+    assert ioc.alarm("$(P)gone") == ("COMM", "INVALID", "sensor gone")   # UDF: INVALID
+    assert ioc.wait_for(f"pydev: {ioc.P}gone: pydev.Alarm COMM/MAJOR: sensor gone", 3)
 
 
 def test_an_unknown_alarm_name_is_an_error_naming_the_valid_ones(ioc):
-    ioc.caput(P + "badname.PROC", 1)
-    stat, sevr, amsg = ioc.alarm(P + "badname")
+    ioc.caput("$(P)badname.PROC", 1)
+    stat, sevr, amsg = ioc.alarm("$(P)badname")
     assert (stat, sevr) == ("READ", "INVALID") and amsg.startswith("unknown alarm status 'COMMS'")
     assert ioc.wait_for("use one of NO_ALARM, READ, WRITE", 3)
 
@@ -110,9 +113,9 @@ def test_the_standin_alarm_checks_names_the_same_way():
 
 def test_a_module_next_to_st_cmd_imports_and_a_python_file_runs(ioc):
     assert ioc.pyeval("here").endswith("init.py")
-    ioc.caput(P + "count.PROC", 1)
-    ioc.caput(P + "count.PROC", 1)
-    assert ioc.caget(P + "count") == 2
+    ioc.caput("$(P)count.PROC", 1)
+    ioc.caput("$(P)count.PROC", 1)
+    assert ioc.caget("$(P)count") == 2
 
 
 def test_pydev_with_the_wrong_quoting_says_how_to_quote(ioc):
@@ -136,8 +139,8 @@ def test_pydevioc_h_prints_usage():
 def test_pydevioc_d_and_m_serve_records_like_softioc(tmp_path):
     db = tmp_path / "t.db"
     db.write_text('record(ai, "$(P)x") { field(DTYP, "pydev") field(INP, "@6 * 7") field(PINI, "YES") }\n')
-    with Ioc(cwd=tmp_path, argv=["-m", "P=CL:", "-d", str(db)]) as ioc:
-        assert ioc.caget("CL:x") == 42.0
+    with Ioc(cwd=tmp_path, argv=["-m", "P=$(P)", "-d", str(db)]) as ioc:
+        assert ioc.caget("$(P)x") == 42.0
 
 
 @pytest.mark.parametrize("command", ["caget", "caput", "camonitor", "pvget", "pvput", "pvmonitor"])
@@ -147,16 +150,16 @@ def test_the_client_commands_the_docs_show_exist_in_the_venv(command):
 
 def test_caget_and_caput_of_the_venv_talk_to_the_ioc_without_a_repeater_warning(ioc):
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
-    put = subprocess.run([str(VENV_BIN / "caput"), "-c", P + "pwm", "12"], capture_output=True,
+    put = subprocess.run([str(VENV_BIN / "caput"), "-c", ioc.P + "pwm", "12"], capture_output=True,
                          text=True, timeout=30, env=env)
-    get = subprocess.run([str(VENV_BIN / "caget"), P + "pwm"], capture_output=True, text=True,
+    get = subprocess.run([str(VENV_BIN / "caget"), ioc.P + "pwm"], capture_output=True, text=True,
                          timeout=30, env=env)
     assert put.returncode == 0 and get.returncode == 0, put.stderr + get.stderr
-    assert get.stdout.split() == [P + "pwm", "12.0"]
+    assert get.stdout.split() == [ioc.P + "pwm", "12.0"]
     assert "caRepeater" not in put.stderr + get.stderr
-    pv = subprocess.run([str(VENV_BIN / "pvget"), P + "pwm"], capture_output=True, text=True,
+    pv = subprocess.run([str(VENV_BIN / "pvget"), ioc.P + "pwm"], capture_output=True, text=True,
                         timeout=30, env=env)
-    assert pv.returncode == 0 and pv.stdout.split() == [P + "pwm", "12.0"], pv.stderr
+    assert pv.returncode == 0 and pv.stdout.split() == [ioc.P + "pwm", "12.0"], pv.stderr
 
 
 def test_import_pydev_and_pydevice_work_in_the_venv():
@@ -171,7 +174,7 @@ def test_a_virtualenv_of_another_python_is_named_and_not_used(tmp_path):
     other = tmp_path / "venv39"
     other.mkdir()
     (other / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.9.18\n")
-    with Ioc(pre_init=['pydev("import numpy")'], env={"VIRTUAL_ENV": str(other)}) as ioc:
+    with Ioc(py="import numpy", env={"VIRTUAL_ENV": str(other)}) as ioc:
         me = f"{sys.version_info.major}.{sys.version_info.minor}"
         assert f"VIRTUAL_ENV={other} is a Python 3.9 virtualenv, but this IOC embeds Python {me}" in ioc.output
         assert "not using it" in ioc.output
@@ -183,7 +186,7 @@ def test_a_virtualenv_of_another_python_is_named_and_not_used(tmp_path):
 
 def test_dbior_pydev_reports_the_pool_and_records(ioc):
     out = ioc.cmd("dbior pydev 1")
-    assert "pydev workers:" in out and f"{P}pwm" in out
+    assert "pydev workers:" in out and f"{ioc.P}pwm" in out
 
 
 def test_a_compile_error_fails_make_build(tmp_path):

@@ -13,7 +13,7 @@ import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-sys.path[:0] = [str(HERE), str(REPO / "python")]
+sys.path[:0] = [str(HERE), str(HERE.parent), str(REPO / "python")]  # HERE.parent: polling
 
 from simchip import SimChip, available  # noqa: E402
 

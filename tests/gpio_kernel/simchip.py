@@ -9,8 +9,9 @@ from __future__ import annotations
 import itertools
 import os
 import pathlib
-import time
 from typing import Mapping, Optional
+
+from polling import poll
 
 CONFIGFS = pathlib.Path("/sys/kernel/config/gpio-sim")
 _ids = itertools.count()
@@ -21,14 +22,7 @@ def available() -> bool:
     return CONFIGFS.is_dir() and os.access(CONFIGFS, os.W_OK)
 
 
-def wait_for(pred, timeout: float = 5.0) -> bool:
-    """Poll ``pred`` until true or ``timeout`` seconds; its last result."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return pred()
+wait_for = poll  # the tests' one way to wait (tests/polling.py), by its older name here
 
 
 class SimChip:
@@ -62,12 +56,8 @@ class SimChip:
 
     def wait_level(self, offset: int, want: int, timeout: float = 5.0) -> int:
         """Poll until the level is ``want`` (or ``timeout``); returns the last level."""
-        end = time.monotonic() + timeout
-        while True:
-            lv = self.level(offset)
-            if lv == want or time.monotonic() > end:
-                return lv
-            time.sleep(0.01)
+        poll(lambda: self.level(offset) == want, timeout)
+        return self.level(offset)
 
     def set_live(self, live: bool) -> None:
         """Take the chip away (``False``: as a driver unbind or an unplugged adapter does)

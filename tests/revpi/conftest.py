@@ -1,7 +1,6 @@
-"""Fixtures for pydevice.revpi tests: a file-backed process image and the shipped config."""
+"""Fixtures for pydevice.revpi tests: a file-backed process image and the demo config."""
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -9,21 +8,18 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-FIXTURES = HERE / "fixtures"
 for path in (ROOT / "python", ROOT / "tests", HERE):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from revpi_helpers import demo_files  # noqa: E402
+
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, str]:
-    """Copies of the fixtures plus a zero-filled process image, in a private directory."""
-    for name in ("config.rsc", "replace_io.conf"):
-        shutil.copy(FIXTURES / name, tmp_path / name)
-    img = tmp_path / "procimg.bin"
-    img.write_bytes(bytes(4096))
-    return {"procimg": str(img), "configrsc": str(tmp_path / "config.rsc"),
-            "replace_io_file": str(tmp_path / "replace_io.conf"), "dir": str(tmp_path)}
+    """The demo configuration (generated), its replace_io file and a zero-filled process
+    image, in a private directory."""
+    return demo_files(tmp_path)
 
 
 @pytest.fixture

@@ -15,14 +15,8 @@ import time
 sys.path[:0] = sys.argv[4:]
 
 import pydev  # noqa: E402
+from polling import poll  # noqa: E402
 from pydevice import revpi  # noqa: E402
-
-
-def wait_for(predicate, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    return predicate()
 
 
 def main() -> None:
@@ -35,9 +29,9 @@ def main() -> None:
     result["healthy_read"] = rpi.read("I_1")
     limits = resource.getrlimit(resource.RLIMIT_FSIZE)
     resource.setrlimit(resource.RLIMIT_FSIZE, (1, limits[1]))
-    wait_for(lambda: rpi.fault is not None)
+    poll(lambda: rpi.fault is not None)
     if maxioerrors:
-        wait_for(lambda: "refresh stopped" in (rpi.fault or ""))
+        poll(lambda: "refresh stopped" in (rpi.fault or ""))
     result["fault"] = rpi.fault
     try:
         rpi.read("I_1")
@@ -49,11 +43,11 @@ def main() -> None:
         result["write_alarm"] = alarm.stat
     alarms = [c for c in pydev.calls if c.name == names[0] and isinstance(c.value, pydev.Alarm)]
     result["pushed_alarm"] = alarms[0].value.message if alarms else None
-    wait_for(lambda: rpi.ioerrors > 3)
+    poll(lambda: rpi.ioerrors > 3)
     result["errors_pushed"] = max(c.value for c in pydev.calls if c.name == names[1])
     mark = len(pydev.calls)
     resource.setrlimit(resource.RLIMIT_FSIZE, limits)
-    result["recovered"] = wait_for(lambda: rpi.fault is None)
+    result["recovered"] = poll(lambda: rpi.fault is None)
     result["fault_after"] = rpi.fault
     later = pydev.calls[mark:]
     result["pushed_value_after"] = [c.value for c in later if c.name == names[0]

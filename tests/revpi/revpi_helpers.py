@@ -1,18 +1,31 @@
-"""Helpers shared by the pydevice.revpi tests (polling, independent image access)."""
+"""Helpers shared by the pydevice.revpi tests: the demo configuration, image access.
+
+The piCtory configuration the tests run on is generated, not kept as a copy: it is the
+demo's compact description (``pydevice.revpi.piconfig.demo()``: a RevPi Connect, a DIO at
+position 32, an AIO at 33 and a 32-byte virtual device at 64), written as piCtory JSON.
+test_revpi_configs checks that layout against real PiCtory files.  The replace_io file
+(IOs over the virtual device's bytes) is a fixture: it is what a user writes by hand.
+"""
 from __future__ import annotations
 
-import time
-from typing import Callable
+import shutil
+from pathlib import Path
+
+from pydevice.revpi import piconfig
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 3.0, step: float = 0.005):
-    """Poll ``predicate`` until truthy (returns it) or ``timeout`` s pass (returns last)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(step)
+def demo_files(directory: str | Path) -> dict[str, str]:
+    """config.rsc (generated), replace_io.conf and a zero-filled 4 KiB procimg.bin in
+    ``directory``; their paths by the names revpi.open takes, and ``dir``."""
+    directory = Path(directory)
+    config = piconfig.write(piconfig.demo(), str(directory / "config.rsc"))
+    replace = shutil.copy(FIXTURES / "replace_io.conf", directory / "replace_io.conf")
+    img = directory / "procimg.bin"
+    img.write_bytes(bytes(4096))
+    return {"procimg": str(img), "configrsc": config, "replace_io_file": str(replace),
+            "dir": str(directory)}
 
 
 def image_byte(path: str, address: int) -> int:
@@ -29,5 +42,3 @@ def independent(files, **kwargs):
     return revpimodio2.RevPiModIO(procimg=files["procimg"], configrsc=files["configrsc"],
                                   replace_io_file=files["replace_io_file"], debug=False,
                                   **kwargs)
-
-

@@ -30,20 +30,23 @@ def _generate(config: Path, out: Path, *extra: str) -> Path:
     return out
 
 
+def _open_image(image: Path, config: Path, cycletime: int) -> str:
+    """The st.cmd's Python: the IOC owns ``image`` laid out by ``config``."""
+    return ("from pydevice import revpi\n"
+            f"rpi = revpi.open(procimg={str(image)!r}, configrsc={str(config)!r}, cycletime={cycletime})\n")
+
+
 @pytest.mark.parametrize("all_ios", [False, True], ids=["exported", "all"])
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
 def test_the_generated_database_of_a_real_config_loads_with_no_error(tmp_path, config, all_ios):
     db = _generate(config, tmp_path / "revpi.db", *(["--all"] if all_ios else []))
     image = tmp_path / "procimg.bin"
     image.write_bytes(bytes(revpimodio2.PROCESS_IMAGE_SIZE))
-    prefix = f"CF{CONFIGS.index(config)}{int(all_ios)}:"
-    pre = ["on error break", 'pydev("from pydevice import revpi")',
-           f'pydev("rpi = revpi.open(procimg=\'{image}\', configrsc=\'{config}\', cycletime=50)")']
-    with Ioc(pre_init=pre, db_files=[(db, f"P={prefix}")], cwd=tmp_path) as ioc:
+    with Ioc(pre_init=["on error break"], py=_open_image(image, config, 50), db_files=[db],
+             cwd=tmp_path) as ioc:
         startup = ioc.output.split("iocRun: All initialization complete")[0]
         assert "ERROR" not in startup and "pydev:" not in startup, startup[-3000:]
-        names = [line.split('"')[1].replace("$(P)", prefix) for line in db.read_text().splitlines()
-                 if line.startswith("record(")]
+        names = [line.split('"')[1] for line in db.read_text().splitlines() if line.startswith("record(")]
         assert ioc.caget(names[0]) is not None
         report = ioc.cmd("pydevReport 1")
         assert "DISABLED" not in report
@@ -56,11 +59,9 @@ def test_a_gateway_area_wider_than_64_bits_is_a_byte_array_both_ways(tmp_path):
     assert 'record(aao, "$(P)Dummy_out")' in text and 'field(NELM, "492")' in text
     image = tmp_path / "procimg.bin"
     image.write_bytes(bytes(revpimodio2.PROCESS_IMAGE_SIZE))
-    pre = ['pydev("from pydevice import revpi")',
-           f'pydev("rpi = revpi.open(procimg=\'{image}\', configrsc=\'{config}\', cycletime=50)")']
-    with Ioc(pre_init=pre, db_files=[(db, "P=GW:")], cwd=tmp_path) as ioc:
+    with Ioc(py=_open_image(image, config, 50), db_files=[db], cwd=tmp_path) as ioc:
         data = np.arange(492, dtype=np.uint8) ^ 0x5A
-        ioc.caput("GW:Dummy_out", data)
+        ioc.caput("$(P)Dummy_out", data)
         modio = revpimodio2.RevPiModIO(procimg=str(image), configrsc=str(config), monitoring=True,
                                        debug=False)
 
@@ -68,8 +69,8 @@ def test_a_gateway_area_wider_than_64_bits_is_a_byte_array_both_ways(tmp_path):
             modio.readprocimg()
             return modio.io.Dummy_out.get_value() == bytes(data)
         assert poll(landed, timeout=5)
-        ioc.caput("GW:Dummy_out", data[:10])            # too short: refused, nothing changes
-        assert ioc.alarm("GW:Dummy_out")[:2] == ("WRITE", "INVALID")
+        ioc.caput("$(P)Dummy_out", data[:10])           # too short: refused, nothing changes
+        assert ioc.alarm("$(P)Dummy_out")[:2] == ("WRITE", "INVALID")
         time.sleep(0.2)
         assert landed()
         modio.cleanup()
@@ -79,7 +80,7 @@ def test_a_gateway_area_wider_than_64_bits_is_a_byte_array_both_ways(tmp_path):
         sim.io.Dummy_in.set_value(bytes(range(246)) * 2)
         sim.writeprocimg()
         sim.cleanup()
-        assert poll(lambda: bytes(ioc.caget("GW:Dummy_in").astype(np.uint8)) == bytes(range(246)) * 2,
+        assert poll(lambda: bytes(ioc.caget("$(P)Dummy_in").astype(np.uint8)) == bytes(range(246)) * 2,
                     timeout=5)
 
 
@@ -89,16 +90,14 @@ OUT_OF_RANGE = [("PWM_1", 77, 300, "0..255"), ("OutputValue_1", 1000, 40000, "-3
 
 
 @contextlib.contextmanager
-def _core12_ioc(tmp_path: Path, prefix: str, *db_options: str):
+def _core12_ioc(tmp_path: Path, *db_options: str):
     """A real IOC on core12's generated ``db --all`` (plus options); yields the IOC and a
     function reading an IO from the image file with an independent RevPiModIO."""
     config = next(c for c in CONFIGS if "core12" in c.name)
     db = _generate(config, tmp_path / "revpi.db", "--all", *db_options)
     image = tmp_path / "procimg.bin"
     image.write_bytes(bytes(revpimodio2.PROCESS_IMAGE_SIZE))
-    pre = ['pydev("from pydevice import revpi")',
-           f'pydev("rpi = revpi.open(procimg=\'{image}\', configrsc=\'{config}\', cycletime=20)")']
-    with Ioc(pre_init=pre, db_files=[(db, f"P={prefix}")], cwd=tmp_path) as ioc:
+    with Ioc(py=_open_image(image, config, 20), db_files=[db], cwd=tmp_path) as ioc:
         modio = revpimodio2.RevPiModIO(procimg=str(image), configrsc=str(config), monitoring=True,
                                        debug=False)
 
@@ -112,32 +111,68 @@ def _core12_ioc(tmp_path: Path, prefix: str, *db_options: str):
 
 
 def test_out_of_range_writes_to_generated_records_alarm_and_leave_the_image_alone(tmp_path):
-    with _core12_ioc(tmp_path, "OR:") as (ioc, image_value, _):
+    with _core12_ioc(tmp_path) as (ioc, image_value, _):
         for io, good, bad, span in OUT_OF_RANGE:
-            assert (ioc.caget(f"OR:{io}.DRVL"), ioc.caget(f"OR:{io}.DRVH")) == (0, 0)
-            ioc.caput(f"OR:{io}", good)
+            assert (ioc.caget(f"$(P){io}.DRVL"), ioc.caget(f"$(P){io}.DRVH")) == (0, 0)
+            ioc.caput(f"$(P){io}", good)
             assert poll(lambda: image_value(io) == good, timeout=5), io
-            ioc.caput(f"OR:{io}", bad)
-            stat, sevr, amsg = ioc.alarm(f"OR:{io}")
+            ioc.caput(f"$(P){io}", bad)
+            stat, sevr, amsg = ioc.alarm(f"$(P){io}")
             assert (stat, sevr) == ("WRITE", "INVALID"), (io, stat, sevr)
             assert amsg.startswith(f"{bad} not in {span} for IO"), amsg
             time.sleep(0.1)                               # five refresh cycles
             assert image_value(io) == good, f"{io}: the image changed after a refused {bad}"
-            ioc.caput(f"OR:{io}", good)                   # a good value clears the alarm
-            assert ioc.alarm(f"OR:{io}")[:2] == ("NO_ALARM", "NO_ALARM")
+            ioc.caput(f"$(P){io}", good)                   # a good value clears the alarm
+            assert ioc.alarm(f"$(P){io}")[:2] == ("NO_ALARM", "NO_ALARM")
 
 
 def test_clamp_mode_writes_the_nearest_limit_with_a_minor_alarm(tmp_path):
-    with _core12_ioc(tmp_path, "CL:", "--clamp") as (ioc, image_value, db_text):
+    with _core12_ioc(tmp_path, "--clamp") as (ioc, image_value, db_text):
         assert "@rpi.write('PWM_1', VAL, clamp=True)" in db_text
         for io, written, expected in [("PWM_1", 300, 255), ("OutputValue_1", -40000, -32768),
                                       ("RS485ErrorLimit1", 70000, 65535)]:
-            ioc.caput(f"CL:{io}", written)
+            ioc.caput(f"$(P){io}", written)
             assert poll(lambda: image_value(io) == expected, timeout=5), (io, image_value(io))
-            stat, sevr, amsg = ioc.alarm(f"CL:{io}")
+            stat, sevr, amsg = ioc.alarm(f"$(P){io}")
             assert (stat, sevr) == ("HWLIMIT", "MINOR"), (io, stat, sevr)
             # AMSG keeps the start of "<value> clamped to <limit> for IO '<name>'"
             assert amsg.startswith(f"{written} clamped to {expected} for IO"), amsg
-            ioc.caput(f"CL:{io}", 7)                     # in range: written as is, no alarm
+            ioc.caput(f"$(P){io}", 7)                     # in range: written as is, no alarm
             assert poll(lambda: image_value(io) == 7, timeout=5)
-            assert ioc.alarm(f"CL:{io}")[:2] == ("NO_ALARM", "NO_ALARM")
+            assert ioc.alarm(f"$(P){io}")[:2] == ("NO_ALARM", "NO_ALARM")
+
+
+def _layout(modio: revpimodio2.RevPiModIO, position: int) -> list[list[tuple]]:
+    """Each IO of the device at ``position`` as (byte address in the device, length in
+    bytes, bit shift), for its inputs, outputs and memory values."""
+    from pydevice.revpi import _compat
+
+    device = modio.device[position]
+    return [[(io.address - device.offset, len(io), _compat.bit_shift(io)) for io in ios]
+            for ios in (device.get_inputs(), device.get_outputs(), device.get_memories())]
+
+
+def test_the_generated_demo_config_lays_out_its_modules_as_real_piCtory_files_do(tmp_path):
+    # the other revpi tests run on this generated configuration instead of a copied file
+    from revpi_helpers import demo_files
+
+    image = tmp_path / "procimg.bin"
+    image.write_bytes(bytes(revpimodio2.PROCESS_IMAGE_SIZE))
+
+    def modio(config):
+        return revpimodio2.RevPiModIO(procimg=str(image), configrsc=str(config), monitoring=True,
+                                      debug=False)
+    (tmp_path / "demo").mkdir()
+    demo = modio(demo_files(tmp_path / "demo")["configrsc"])
+    connect_left = modio(next(c for c in CONFIGS if "connect_dio-left" in c.name))
+    core12 = modio(next(c for c in CONFIGS if "core12" in c.name))
+    try:
+        assert [d.name for d in demo.device] == ["RevPi Connect", "dio01", "aio01", "virt01"]
+        assert _layout(demo, 0) == _layout(connect_left, 0)      # RevPi Connect
+        assert _layout(demo, 32) == _layout(connect_left, 31)    # DIO
+        assert _layout(demo, 33) == _layout(core12, 36)          # AIO
+        assert _layout(demo, 64) == _layout(connect_left, 64)    # 32-byte virtual device
+        assert [demo.device[p].offset for p in (0, 32, 33, 64)] == [0, 11, 124, 213]
+    finally:
+        for m in (demo, connect_left, core12):
+            m.cleanup()

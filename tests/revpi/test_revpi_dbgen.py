@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from revpi_helpers import demo_files
+
 from pydevice.revpi import dbgen, links, piconfig
 
 HERE = Path(__file__).resolve().parent
-FIXTURES = HERE / "fixtures"
 
 
 def records(text: str) -> dict[str, tuple[str, dict[str, str]]]:
@@ -24,9 +25,15 @@ def records(text: str) -> dict[str, tuple[str, dict[str, str]]]:
 
 
 @pytest.fixture(scope="module")
-def db():
-    opts = dbgen.Options(prefix="P:", replace_io_file=str(FIXTURES / "replace_io.conf"))
-    return records(dbgen.generate(str(FIXTURES / "config.rsc"), opts))
+def demo(tmp_path_factory):
+    """The demo configuration and its replace_io file (generated once for the module)."""
+    return demo_files(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def db(demo):
+    opts = dbgen.Options(prefix="P:", replace_io_file=demo["replace_io_file"])
+    return records(dbgen.generate(demo["configrsc"], opts))
 
 
 def test_a_record_per_exported_io_with_the_right_type(db):
@@ -66,8 +73,8 @@ def test_core_and_owner_records(db):
     assert db["P:ResetIoErrors"][1]["OUT"] == "@rpi.resetioerrors()"
 
 
-def test_every_generated_name_is_a_real_io(db):
-    modio = dbgen.load(str(FIXTURES / "config.rsc"), str(FIXTURES / "replace_io.conf"))
+def test_every_generated_name_is_a_real_io(db, demo):
+    modio = dbgen.load(demo["configrsc"], demo["replace_io_file"])
     names = {io.name for io in modio.io}
     for rtype, fields in db.values():
         link = fields.get("INP", fields.get("OUT", ""))
@@ -78,10 +85,10 @@ def test_every_generated_name_is_a_real_io(db):
     modio.cleanup()
 
 
-def test_options_all_simulator_analog_var():
+def test_options_all_simulator_analog_var(demo):
     opts = dbgen.Options(prefix="S:", var="pi", name="rp", all_ios=True, simulator=True,
-                         words_as_analog=True, replace_io_file=str(FIXTURES / "replace_io.conf"))
-    db = records(dbgen.generate(str(FIXTURES / "config.rsc"), opts))
+                         words_as_analog=True, replace_io_file=demo["replace_io_file"])
+    db = records(dbgen.generate(demo["configrsc"], opts))
     assert db["S:I_1"] == ("bo", {"DTYP": "pydev", "DESC": "dio01 I_1",
                                   "OUT": "@pi.write('I_1', VAL)", "ZNAM": "Off", "ONAM": "On"})
     assert db["S:O_1"][1]["INP"] == "@pydev.iointr(pi.watch('O_1'))"
@@ -97,10 +104,10 @@ def test_bench_config_has_the_requested_bits():
     assert bits == 1000
 
 
-def test_cli_writes_a_database_and_reports_errors(tmp_path):
+def test_cli_writes_a_database_and_reports_errors(tmp_path, demo):
     env = {**os.environ, "PYTHONPATH": str(HERE.parents[1] / "python")}
     out = tmp_path / "x.db"
-    run = subprocess.run([sys.executable, "-m", "pydevice.revpi", "db", str(FIXTURES / "config.rsc"),
+    run = subprocess.run([sys.executable, "-m", "pydevice.revpi", "db", demo["configrsc"],
                           "--prefix", "Q:", "-o", str(out)], env=env, capture_output=True,
                          text=True, timeout=60)
     assert run.returncode == 0, run.stderr

@@ -10,7 +10,7 @@ import math
 import os
 import re
 import resource
-import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -21,8 +21,8 @@ import pytest
 
 harness = pytest.importorskip("harness")
 from harness import IOC_BIN, Ioc, poll  # noqa: E402
+from revpi_helpers import demo_files  # noqa: E402
 
-import epics  # noqa: E402  (after harness set the CA environment)
 import revpimodio2  # noqa: E402
 
 if not IOC_BIN.exists():
@@ -30,9 +30,7 @@ if not IOC_BIN.exists():
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-FIXTURES = HERE / "fixtures"
 CYCLE_MS = 100
-P = "RPiT:"
 EXTRA_DB = """
 record(longin, "$(P)Cycle") {
     field(DTYP, "pydev") field(SCAN, "I/O Intr") field(MDEL, "-1")
@@ -61,33 +59,33 @@ record(longin, "$(P)InputValue_2:Polled") {
 """
 
 
-def generate_db(tmp: Path) -> Path:
-    out = tmp / "revpi.db"
+def generate_db(files) -> Path:
+    out = Path(files["dir"]) / "revpi.db"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
-    subprocess.run([sys.executable, "-m", "pydevice.revpi", "db", str(tmp / "config.rsc"),
-                    "--replace-io-file", str(tmp / "replace_io.conf"), "-o", str(out)],
+    subprocess.run([sys.executable, "-m", "pydevice.revpi", "db", files["configrsc"],
+                    "--replace-io-file", files["replace_io_file"], "-o", str(out)],
                    check=True, env=env, timeout=60)
     return out
 
 
+def open_image(files, **options) -> str:
+    """The st.cmd's Python: the IOC owns the image (revpi.open on these files)."""
+    args = "".join(f", {k}={v!r}" for k, v in options.items())
+    return ("import time\nfrom pydevice import revpi\n"
+            f"rpi = revpi.open(procimg={files['procimg']!r}, configrsc={files['configrsc']!r}, "
+            f"replace_io_file={files['replace_io_file']!r}{args})\n")
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("revpi-ioc")
-    for name in ("config.rsc", "replace_io.conf"):
-        shutil.copy(FIXTURES / name, tmp / name)
-    (tmp / "procimg.bin").write_bytes(bytes(4096))
-    (tmp / "extra.db").write_text(EXTRA_DB)
-    db = generate_db(tmp)
-    files = {"procimg": str(tmp / "procimg.bin"), "configrsc": str(tmp / "config.rsc"),
-             "replace": str(tmp / "replace_io.conf"), "db": db, "dir": tmp}
-    pre = [
-        'pydev("import signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN)")',
-        'pydev("from pydevice import revpi")',
-        f'pydev("rpi = revpi.open(procimg=\'{files["procimg"]}\', configrsc=\'{files["configrsc"]}\', '
-        f'replace_io_file=\'{files["replace"]}\', cycletime={CYCLE_MS})")',
-    ]
-    with Ioc(pre_init=pre, db_files=[(db, f"P={P}"), (tmp / "extra.db", f"P={P}")],
-             cwd=tmp) as ioc:
+    files = demo_files(tmp_path_factory.mktemp("revpi-ioc"))
+    extra = Path(files["dir"]) / "extra.db"
+    extra.write_text(EXTRA_DB)
+    files["db"] = generate_db(files)
+    # a test makes writes fail with RLIMIT_FSIZE: an error to handle, not a signal to die of
+    py = "import signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+    with Ioc(py=py + open_image(files, cycletime=CYCLE_MS), db_files=[files["db"], extra],
+             cwd=files["dir"]) as ioc:
         files["ioc"] = ioc
         yield files
 
@@ -96,25 +94,25 @@ def stimulate(files, **values) -> float:
     """Write inputs from another process; returns the POSIX time of the write."""
     args = [f"{k}={v!r}" for k, v in values.items()]
     out = subprocess.run([sys.executable, str(HERE / "stimulus.py"), files["procimg"],
-                          files["configrsc"], files["replace"], *args],
+                          files["configrsc"], files["replace_io_file"] or "", *args],
                          check=True, capture_output=True, text=True, timeout=60)
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def readback(files) -> revpimodio2.RevPiModIO:
     modio = revpimodio2.RevPiModIO(procimg=files["procimg"], configrsc=files["configrsc"],
-                                   replace_io_file=files["replace"], monitoring=True,
+                                   replace_io_file=files["replace_io_file"], monitoring=True,
                                    debug=False)
     return modio
 
 
 def db_inputs(text: str) -> dict[str, tuple[str, str]]:
-    """record name -> (record type, IO name) for the generated I/O Intr input records."""
+    """record name ($(P)...) -> (record type, IO name) for the generated I/O Intr input records."""
     found = {}
     for m in re.finditer(r'record\((\w+), "([^"]+)"\) \{(.*?)\n\}', text, re.S):
         io = re.search(r"pydev\.iointr\(rpi\.watch\('([^']+)'\)\)", m.group(3))
         if io:
-            found[m.group(2).replace("$(P)", P)] = (m.group(1), io.group(1))
+            found[m.group(2)] = (m.group(1), io.group(1))
     return found
 
 
@@ -124,7 +122,7 @@ def test_generated_database_loads_cleanly(setup):
     records = re.findall(r'^record\(\w+, "([^"]+)"\)', text, re.M)
     listed = re.sub(r"\x1b\[[0-9;]*m|epics> ", " ", ioc.cmd("dbl")).split()
     for name in records:
-        assert name.replace("$(P)", P) in listed
+        assert ioc.expand(name) in listed
     start = ioc.output.index("iocInit")
     before_init = ioc.output[:start]
     assert "Error" not in before_init and "error" not in before_init.lower().replace(
@@ -134,12 +132,12 @@ def test_generated_database_loads_cleanly(setup):
 
 def test_caput_outputs_reach_the_image(setup):
     ioc = setup["ioc"]
-    ioc.caput(P + "O_2", 1)
-    ioc.caput(P + "OutputValue_1", -1234)
-    ioc.caput(P + "Setpoint", 2.5)
-    ioc.caput(P + "Trim", -300)
-    ioc.caput(P + "Recipe", "MIX-7")
-    ioc.caput(P + "Core:LED:A1", 1)
+    ioc.caput("$(P)O_2", 1)
+    ioc.caput("$(P)OutputValue_1", -1234)
+    ioc.caput("$(P)Setpoint", 2.5)
+    ioc.caput("$(P)Trim", -300)
+    ioc.caput("$(P)Recipe", "MIX-7")
+    ioc.caput("$(P)Core:LED:A1", 1)
     modio = readback(setup)
 
     def landed():
@@ -154,24 +152,24 @@ def test_caput_outputs_reach_the_image(setup):
         fh.seek(modio.io.O_2.address)
         assert fh.read(1)[0] & 0b10
     modio.cleanup()
-    ioc.caput(P + "O_2", 0)
-    assert ioc.alarm(P + "O_2")[:2] == ("NO_ALARM", "NO_ALARM")
+    ioc.caput("$(P)O_2", 0)
+    assert ioc.alarm("$(P)O_2")[:2] == ("NO_ALARM", "NO_ALARM")
 
 
 def test_an_out_of_range_output_alarms_and_changes_nothing(setup):
     ioc = setup["ioc"]
     # display limits show the range; no drive limits, which would clamp silently
-    assert (ioc.caget(P + "OutputValue_2.LOPR"), ioc.caget(P + "OutputValue_2.HOPR")) == (-32768, 32767)
-    assert (ioc.caget(P + "OutputValue_2.DRVL"), ioc.caget(P + "OutputValue_2.DRVH")) == (0, 0)
-    ioc.caput(P + "OutputValue_2", 1000)
+    assert (ioc.caget("$(P)OutputValue_2.LOPR"), ioc.caget("$(P)OutputValue_2.HOPR")) == (-32768, 32767)
+    assert (ioc.caget("$(P)OutputValue_2.DRVL"), ioc.caget("$(P)OutputValue_2.DRVH")) == (0, 0)
+    ioc.caput("$(P)OutputValue_2", 1000)
     modio = readback(setup)
 
     def image_value():
         modio.readprocimg()
         return modio.io.OutputValue_2.value
     assert poll(lambda: image_value() == 1000, timeout=5)
-    ioc.caput(P + "OutputValue_2", 40000)
-    stat, sevr, amsg = ioc.alarm(P + "OutputValue_2")
+    ioc.caput("$(P)OutputValue_2", 40000)
+    stat, sevr, amsg = ioc.alarm("$(P)OutputValue_2")
     assert (stat, sevr) == ("WRITE", "INVALID") and amsg.startswith("40000 not in -32768..32767 for IO"), amsg
     time.sleep(3 * CYCLE_MS / 1000)
     assert image_value() == 1000      # not 0x7FFF: the image keeps the last good value
@@ -181,7 +179,7 @@ def test_an_out_of_range_output_alarms_and_changes_nothing(setup):
 def test_io_intr_monitor_updates_within_two_cycles(setup):
     ioc = setup["ioc"]
     stimulate(setup, I_5=0)
-    assert poll(lambda: ioc.caget(P + "I_5") == 0, timeout=5)
+    assert poll(lambda: ioc.caget("$(P)I_5") == 0, timeout=5)
     seen: list[tuple[float, int]] = []
     event = threading.Event()
 
@@ -189,7 +187,7 @@ def test_io_intr_monitor_updates_within_two_cycles(setup):
         seen.append((time.time(), value))
         if value == 1:
             event.set()
-    pv = epics.PV(P + "I_5", callback=on_update, auto_monitor=True)
+    pv = ioc.pv("$(P)I_5", callback=on_update, auto_monitor=True)
     assert pv.wait_for_connection(5)
     time.sleep(0.3)
     written = stimulate(setup, I_5=1)
@@ -200,16 +198,16 @@ def test_io_intr_monitor_updates_within_two_cycles(setup):
     assert latency < 2 * CYCLE_MS / 1000, f"monitor came {latency * 1000:.0f} ms after the write"
 
 
-def test_edges_and_every_cycle(setup):
+def test_the_cycle_counter_counts_cycles_and_a_rising_edge_record_waits_for_the_edge(setup):
     ioc = setup["ioc"]
     stimulate(setup, I_6=0)
-    first = ioc.caget(P + "Cycle")
+    first = ioc.caget("$(P)Cycle")
     time.sleep(1.0)
-    cycles = ioc.caget(P + "Cycle") - first
+    cycles = ioc.caget("$(P)Cycle") - first
     assert 0.5 * 1000 / CYCLE_MS <= cycles <= 1.5 * 1000 / CYCLE_MS + 2
-    assert ioc.caget(P + "I_6:Rising.UDF") == 1  # no rising edge yet
+    assert ioc.caget("$(P)I_6:Rising.UDF") == 1  # no rising edge yet
     stimulate(setup, I_6=1)
-    assert poll(lambda: ioc.caget(P + "I_6:Rising") == 1, timeout=5)
+    assert poll(lambda: ioc.caget("$(P)I_6:Rising") == 1, timeout=5)
 
 
 def test_every_input_record_reads_what_revpimodio2_reads(setup):
@@ -244,101 +242,95 @@ def test_every_input_record_reads_what_revpimodio2_reads(setup):
             if not same:
                 bad.append((pv, rtype, got, want))
         return bad
-    mismatches = all_match()
-    if mismatches:  # the I/O Intr updates may still be on their way
-        time.sleep(1)
-        mismatches = all_match()
-    assert not mismatches
-    assert ioc.caget(P + "Flow") == pytest.approx(3.25)
-    assert ioc.caget(P + "Core:Frequency") == 1500
-    assert ioc.caget(P + "Core:Status") == 0b1000001 and ioc.caget(P + "Core:X2In") == 1
+    assert poll(lambda: not all_match(), timeout=5), all_match()  # I/O Intr updates may be on their way
+    assert ioc.caget("$(P)Flow") == pytest.approx(3.25)
+    assert ioc.caget("$(P)Core:Frequency") == 1500
+    assert ioc.caget("$(P)Core:Status") == 0b1000001 and ioc.caget("$(P)Core:X2In") == 1
     modio.cleanup()
 
 
 def test_unknown_io_names_alarm_their_records(setup):
     ioc = setup["ioc"]
-    stat, sevr, amsg = ioc.alarm(P + "Bogus")
+    stat, sevr, amsg = ioc.alarm("$(P)Bogus")
     assert sevr == "INVALID" and "NoSuchInput" in amsg, (stat, sevr, amsg)
-    stat, sevr, amsg = ioc.alarm(P + "BogusPolled")
+    stat, sevr, amsg = ioc.alarm("$(P)BogusPolled")
     assert sevr == "INVALID" and "no IO 'NoSuchInput'" in amsg, (stat, sevr, amsg)
-    assert "P:Bogus: no IO 'NoSuchInput'" in ioc.output.replace(P, "P:")
+    assert f"{ioc.P}Bogus: no IO 'NoSuchInput'" in ioc.output
 
 
 def test_unknown_io_in_a_watch_link_disables_the_record_at_init(setup):
     ioc = setup["ioc"]
-    out = ioc.output.replace(P, "P:")
-    assert "pydev: P:BogusAtInit: @" in out and "IoNotFoundError: " in out and "NoSuchInput" in out
-    assert out.index("P:BogusAtInit: @") < out.index("iocRun: All initialization complete")
-    stat, sevr, amsg = ioc.alarm(P + "BogusAtInit")
+    out = ioc.output
+    assert f"pydev: {ioc.P}BogusAtInit: @" in out and "IoNotFoundError: " in out and "NoSuchInput" in out
+    assert out.index(f"{ioc.P}BogusAtInit: @") < out.index("iocRun: All initialization complete")
+    stat, sevr, amsg = ioc.alarm("$(P)BogusAtInit")
     assert (stat, sevr) == ("UDF", "INVALID") and "NoSuchInput" in amsg, (stat, sevr, amsg)
 
 
 def test_io_errors_alarm_records_and_recover(setup):
     ioc = setup["ioc"]
     pid = ioc.proc.pid
-    assert ioc.caget(P + "IoErrors") == 0
+    assert ioc.caget("$(P)IoErrors") == 0
     limits = resource.prlimit(pid, resource.RLIMIT_FSIZE)
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, limits[1]))  # writes now fail: EFBIG
     try:
-        assert poll(lambda: ioc.alarm(P + "I_1")[1] == "INVALID", timeout=5)
-        stat, sevr, amsg = ioc.alarm(P + "I_1")
+        assert poll(lambda: ioc.alarm("$(P)I_1")[1] == "INVALID", timeout=5)
+        stat, sevr, amsg = ioc.alarm("$(P)I_1")
         assert (stat, sevr) == ("COMM", "INVALID") and "I/O error on process image" in amsg
-        assert ioc.alarm(P + "Core:Temperature")[:2] == ("COMM", "INVALID")
-        assert poll(lambda: ioc.caget(P + "IoErrors") > 2, timeout=5)
-        ioc.caput(P + "InputValue_2:Polled.PROC", 1)
-        assert ioc.alarm(P + "InputValue_2:Polled")[:2] == ("COMM", "INVALID")
-        ioc.caput(P + "O_3", 1, wait=True)
-        assert ioc.alarm(P + "O_3")[:2] == ("COMM", "INVALID")
+        assert ioc.alarm("$(P)Core:Temperature")[:2] == ("COMM", "INVALID")
+        assert poll(lambda: ioc.caget("$(P)IoErrors") > 2, timeout=5)
+        ioc.caput("$(P)InputValue_2:Polled.PROC", 1)
+        assert ioc.alarm("$(P)InputValue_2:Polled")[:2] == ("COMM", "INVALID")
+        ioc.caput("$(P)O_3", 1, wait=True)
+        assert ioc.alarm("$(P)O_3")[:2] == ("COMM", "INVALID")
     finally:
         resource.prlimit(pid, resource.RLIMIT_FSIZE, limits)
-    assert poll(lambda: ioc.alarm(P + "I_1")[1] == "NO_ALARM", timeout=5), ioc.alarm(P + "I_1")
-    assert ioc.alarm(P + "Core:Temperature")[1] == "NO_ALARM"
+    assert poll(lambda: ioc.alarm("$(P)I_1")[1] == "NO_ALARM", timeout=5), ioc.alarm("$(P)I_1")
+    assert ioc.alarm("$(P)Core:Temperature")[1] == "NO_ALARM"
     modio = readback(setup)
     assert poll(lambda: modio.readprocimg() and modio.io.O_3.value is True, timeout=5)
     modio.cleanup()
-    ioc.caput(P + "ResetIoErrors", 1)
-    assert poll(lambda: ioc.caget(P + "IoErrors") == 0, timeout=5)
+    ioc.caput("$(P)ResetIoErrors", 1)
+    assert poll(lambda: ioc.caget("$(P)IoErrors") == 0, timeout=5)
 
 
 def test_missing_process_image_fails_at_st_cmd_naming_the_path(tmp_path):
     missing = tmp_path / "nope" / "procimg.bin"
+    config = demo_files(tmp_path)["configrsc"]
+    # each as the one line of an st.cmd: the IOC runs on, and the console says what is missing
     pre = ['pydev("from pydevice import revpi")',
-           f'pydev("rpi = revpi.open(procimg=\'{missing}\', configrsc=\'{FIXTURES / "config.rsc"}\')")',
-           f'pydev("rpi2 = revpi.open(configrsc=\'{tmp_path / "none.rsc"}\', procimg=\'{FIXTURES / "config.rsc"}\')")']
+           f'pydev("rpi = revpi.open(procimg=\'{missing}\', configrsc=\'{config}\')")',
+           f'pydev("rpi2 = revpi.open(configrsc=\'{tmp_path / "none.rsc"}\', procimg=\'{config}\')")']
     with Ioc(pre_init=pre) as ioc:
         out = ioc.output
     assert f"process image {missing} does not exist" in out
     assert f"piCtory configuration {tmp_path / 'none.rsc'} does not exist" in out
 
 
+ENDS_DB = """
+record(bo, "$(P)O_5") { field(DTYP, "pydev") field(OUT, "@rpi.write('O_5', VAL)") }
+record(longout, "$(P)OutputValue_1") { field(DTYP, "pydev") field(OUT, "@rpi.write('OutputValue_1', VAL)") }
+record(ao, "$(P)busy0") { field(DTYP, "pydev") field(OUT, "@time.sleep(VAL)") }
+record(ao, "$(P)busy1") { field(DTYP, "pydev") field(OUT, "@time.sleep(VAL)") }
+record(ao, "$(P)busy2") { field(DTYP, "pydev") field(OUT, "@time.sleep(VAL)") }
+"""
+
+
 @pytest.mark.parametrize("how", ["exit", "SIGTERM", "SIGINT", "SIGTERM-busy"])
 def test_every_way_the_ioc_ends_leaves_outputs_at_piCtory_defaults(tmp_path, how):
-    import signal
-    for name in ("config.rsc", "replace_io.conf"):
-        shutil.copy(FIXTURES / name, tmp_path / name)
-    img = tmp_path / "procimg.bin"
-    pre = ['pydev("import time; from pydevice import revpi")',
-           f'pydev("rpi = revpi.open(procimg=\'{img}\', configrsc=\'{tmp_path / "config.rsc"}\', '
-           f'create=True, cycletime=20)")']
-    prefix = f"RPiX{how.replace('-', '')}:"
-    db = (f'record(bo, "{prefix}O_5") {{ field(DTYP, "pydev") field(OUT, "@rpi.write(\'O_5\', VAL)") }}\n'
-          f'record(longout, "{prefix}OutputValue_1") {{ field(DTYP, "pydev") '
-          f'field(OUT, "@rpi.write(\'OutputValue_1\', VAL)") }}\n'
-          + "".join(f'record(ao, "{prefix}busy{i}") {{ field(DTYP, "pydev") field(OUT, "@time.sleep(VAL)") }}\n'
-                    for i in range(3)))
-    files = {"procimg": str(img), "configrsc": str(tmp_path / "config.rsc"), "replace": ""}
-    ioc = Ioc(db_text=db, pre_init=pre)
-    with ioc:
-        ioc.caput(prefix + "O_5", 1)
-        ioc.caput(prefix + "OutputValue_1", 77)
+    files = {**demo_files(tmp_path), "replace_io_file": None}
+    os.remove(files["procimg"])  # create=True makes it
+    with Ioc(ENDS_DB, py=open_image(files, create=True, cycletime=20)) as ioc:
+        ioc.caput("$(P)O_5", 1)
+        ioc.caput("$(P)OutputValue_1", 77)
         modio = readback(files)
         assert poll(lambda: modio.readprocimg() and modio.io.O_5.value is True
                     and modio.io.OutputValue_1.value == 77, timeout=5)
         modio.cleanup()
         if how.endswith("busy"):
             for i in range(3):
-                epics.caput(f"{prefix}busy{i}", 600, wait=False)
-            assert poll(lambda: ioc.caget(f"{prefix}busy2.PACT") == 1)
+                ioc.caput(f"$(P)busy{i}", 600, wait=False)
+            assert poll(lambda: ioc.caget("$(P)busy2.PACT") == 1)
         start = time.monotonic()
         if how == "exit":
             ioc.proc.stdin.write("exit\n")
@@ -354,30 +346,24 @@ def test_every_way_the_ioc_ends_leaves_outputs_at_piCtory_defaults(tmp_path, how
     modio.cleanup()
 
 
-def test_shared_procimg_ioc_keeps_outputs_of_another_program(tmp_path):
-    for name in ("config.rsc", "replace_io.conf"):
-        shutil.copy(FIXTURES / name, tmp_path / name)
-    img = tmp_path / "procimg.bin"
-    img.write_bytes(bytes(4096))
-    files = {"procimg": str(img), "configrsc": str(tmp_path / "config.rsc"), "replace": ""}
-    pre = ['pydev("from pydevice import revpi")',
-           f'pydev("rpi = revpi.open(procimg=\'{img}\', configrsc=\'{files["configrsc"]}\', '
-           f'shared_procimg=True, cycletime=20)")']
-    db = ('record(bo, "RPiS:O_1") { field(DTYP, "pydev") field(OUT, "@rpi.write(\'O_1\', VAL)") }\n'
-          'record(bi, "RPiS:O_2") { field(DTYP, "pydev") field(SCAN, "I/O Intr")'
-          ' field(INP, "@pydev.iointr(\'revpi:O_2\')") }\n')
-    with Ioc(db_text=db, pre_init=pre) as ioc:
+def test_a_shared_procimg_ioc_keeps_the_outputs_of_another_program(tmp_path):
+    files = {**demo_files(tmp_path), "replace_io_file": None}
+    db = """
+record(bo, "$(P)O_1") { field(DTYP, "pydev") field(OUT, "@rpi.write('O_1', VAL)") }
+record(bi, "$(P)O_2") { field(DTYP, "pydev") field(SCAN, "I/O Intr") field(INP, "@pydev.iointr('revpi:O_2')") }
+"""
+    with Ioc(db, py=open_image(files, shared_procimg=True, cycletime=20)) as ioc:
         other = f"""
 import revpimodio2
-m = revpimodio2.RevPiModIO(procimg={str(img)!r}, configrsc={files['configrsc']!r},
+m = revpimodio2.RevPiModIO(procimg={files['procimg']!r}, configrsc={files['configrsc']!r},
                            shared_procimg=True, debug=False)
 m.io.O_2.value = True
 assert m.writeprocimg()
 """
         subprocess.run([sys.executable, "-c", other], check=True, timeout=60)
         # shared: the IOC reads outputs too, so it sees the other program's O_2 ...
-        assert poll(lambda: ioc.caget("RPiS:O_2") == 1, timeout=5)
-        ioc.caput("RPiS:O_1", 1)
+        assert poll(lambda: ioc.caget("$(P)O_2") == 1, timeout=5)
+        ioc.caput("$(P)O_1", 1)
         modio = readback(files)
         assert poll(lambda: modio.readprocimg() and modio.io.O_1.value is True, timeout=5)
         time.sleep(0.2)  # ten more refresh cycles

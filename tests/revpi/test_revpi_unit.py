@@ -10,7 +10,8 @@ import struct
 
 import pydev
 import pytest
-from revpi_helpers import image_byte, independent, wait_for
+from polling import poll
+from revpi_helpers import image_byte, independent
 
 from pydevice import revpi
 
@@ -20,19 +21,19 @@ def pushes(name):
 
 
 # ---------------------------------------------------------------- opening
-def test_missing_procimg_is_a_clear_error(files):
+def test_a_missing_process_image_is_a_clear_error(files):
     path = os.path.join(files["dir"], "missing.img")
     with pytest.raises(revpi.OpenError, match=f"process image {path} does not exist"):
         revpi.open(path, files["configrsc"])
 
 
 @pytest.mark.skipif(os.path.exists("/dev/piControl0"), reason="runs on a real RevPi")
-def test_default_device_missing_names_it(files):
+def test_a_missing_default_device_is_named(files):
     with pytest.raises(revpi.OpenError, match="/dev/piControl0 does not exist.*piControl"):
         revpi.open(configrsc=files["configrsc"])
 
 
-def test_missing_config_and_replace_file_are_named(files):
+def test_a_missing_config_or_replace_file_is_named(files):
     cfg = os.path.join(files["dir"], "nope.rsc")
     with pytest.raises(revpi.OpenError, match=f"piCtory configuration {cfg} does not exist"):
         revpi.open(files["procimg"], cfg)
@@ -41,7 +42,7 @@ def test_missing_config_and_replace_file_are_named(files):
         revpi.open(files["procimg"], files["configrsc"], replace_io_file=rep)
 
 
-def test_create_makes_a_zero_image(files):
+def test_create_makes_a_zero_filled_image(files):
     path = os.path.join(files["dir"], "new.img")
     owner = revpi.open(path, files["configrsc"], create=True)
     try:
@@ -50,14 +51,14 @@ def test_create_makes_a_zero_image(files):
         revpi.close()
 
 
-def test_one_owner_per_ioc(rpi, files):
+def test_an_ioc_has_one_process_image_owner(rpi, files):
     with pytest.raises(revpi.RevPiError, match="already owns a process image"):
         revpi.open(files["procimg"], files["configrsc"])
     assert revpi.current() is rpi
 
 
 # ---------------------------------------------------------------- names
-def test_unknown_io_names_the_io_and_config(rpi, files):
+def test_an_unknown_io_is_an_error_naming_the_io_and_the_config(rpi, files):
     for call in (lambda: rpi.read("NoSuchIO"), lambda: rpi.watch("NoSuchIO"),
                  lambda: rpi.write("NoSuchIO", 1), lambda: rpi.every_cycle("NoSuchIO")):
         with pytest.raises(revpi.IoNotFoundError) as info:
@@ -67,24 +68,24 @@ def test_unknown_io_names_the_io_and_config(rpi, files):
         rpi.read("core.bogus")
 
 
-def test_replaced_io_is_reported_as_replaced(rpi):
+def test_a_replaced_io_is_reported_as_replaced(rpi):
     with pytest.raises(revpi.IoNotFoundError, match="Input_1.*replaced"):
         rpi.read("Input_1")
 
 
 # ---------------------------------------------------------------- outputs
-def test_bit_output_reaches_the_image(rpi, files):
+def test_a_bit_output_reaches_the_image_alone(rpi, files):
     check = independent(files, monitoring=True)
     address = check.io.O_3.address
     rpi.write("O_3", 1)
-    assert wait_for(lambda: image_byte(files["procimg"], address) & 0b100)
+    assert poll(lambda: image_byte(files["procimg"], address) & 0b100)
     check.readprocimg()
     assert check.io.O_3.value is True and check.io.O_2.value is False
     rpi.write("O_3", 0)
-    assert wait_for(lambda: not image_byte(files["procimg"], address) & 0b100)
+    assert poll(lambda: not image_byte(files["procimg"], address) & 0b100)
 
 
-def test_word_float_and_string_outputs(rpi, files):
+def test_word_float_and_string_outputs_reach_the_image(rpi, files):
     rpi.write("OutputValue_1", -1234)
     rpi.write("Setpoint", 3.5)
     rpi.write("Trim", -7)
@@ -97,7 +98,7 @@ def test_word_float_and_string_outputs(rpi, files):
         return (check.io.OutputValue_1.value == -1234 and check.io.Setpoint.value == 3.5
                 and check.io.Trim.value == -7 and check.io.Output_17.value == 200
                 and check.io.Recipe.value == b"MIX-7\x00\x00\x00")
-    assert wait_for(settled)
+    assert poll(settled)
     with open(files["procimg"], "rb") as fh:
         fh.seek(check.io.Setpoint.address)
         assert struct.unpack("<f", fh.read(4))[0] == 3.5
@@ -126,10 +127,10 @@ def stimulate(files, **values):
     sim.cleanup()
 
 
-def test_inputs_read_latest_refreshed_values(rpi, files):
+def test_inputs_read_the_latest_refreshed_values(rpi, files):
     stimulate(files, I_2=True, InputValue_1=-5, Flow=1.25, BatchId=b"LOT42\x00\x00\x00",
               Offset=-300, Status=0x8001, Counter_1=3_000_000_000, PumpRunning=True)
-    assert wait_for(lambda: rpi.read("Flow") == 1.25)
+    assert poll(lambda: rpi.read("Flow") == 1.25)
     assert rpi.read("I_2") == 1 and rpi.read("I_1") == 0
     assert rpi.read("InputValue_1") == -5
     assert rpi.read("BatchId") == "LOT42"
@@ -147,50 +148,50 @@ def test_watch_pushes_changes_with_edges(rpi, files):
     assert rpi.watch("I_5") == both  # idempotent
     word = rpi.watch("InputValue_2")
     stimulate(files, I_5=True, InputValue_2=1234)
-    assert wait_for(lambda: 1234 in pushes(word))
-    assert wait_for(lambda: pushes(rising) == [1])
+    assert poll(lambda: 1234 in pushes(word))
+    assert poll(lambda: pushes(rising) == [1])
     stimulate(files, I_5=False)
-    assert wait_for(lambda: pushes(falling) == [0])
+    assert poll(lambda: pushes(falling) == [0])
     assert pushes(rising) == [1]
-    assert wait_for(lambda: pushes(both)[-2:] == [1, 0])
+    assert poll(lambda: pushes(both)[-2:] == [1, 0])
     with pytest.raises(ValueError, match="only for bit IOs"):
         rpi.watch("InputValue_2", "rising")
 
 
-def test_every_cycle_names(rpi, files):
+def test_every_cycle_pushes_a_rising_counter_and_the_value_each_cycle(rpi, files):
     counter, value = rpi.every_cycle(), rpi.every_cycle("InputValue_3")
-    assert wait_for(lambda: len(pushes(counter)) >= 5)
+    assert poll(lambda: len(pushes(counter)) >= 5)
     seen = pushes(counter)
     assert seen == sorted(seen) and len(set(seen)) == len(seen)
     assert set(pushes(value)) == {0}
     stimulate(files, InputValue_3=42)
-    assert wait_for(lambda: pushes(value)[-1:] == [42])
+    assert poll(lambda: pushes(value)[-1:] == [42])
 
 
 # ---------------------------------------------------------------- base module
-def test_core_values(rpi, files):
+def test_base_module_values_read_watch_and_write_leds(rpi, files):
     stimulate(files, Core_Temperature=47, Core_Frequency=150, RevPiStatus=0b1001)
-    assert wait_for(lambda: rpi.read("core.temperature") == 47)
+    assert poll(lambda: rpi.read("core.temperature") == 47)
     assert rpi.read("core.frequency") == 1500
     assert rpi.read("core.status") == 0b1001
     assert rpi.read("core.picontrolrunning") == 1 and rpi.read("core.overunderflow") == 1
     assert rpi.read("core.unconfdevice") == 0
     name = rpi.watch("core.temperature")
-    assert wait_for(lambda: pushes(name)[-1:] == [47])
+    assert poll(lambda: pushes(name)[-1:] == [47])
     stimulate(files, Core_Temperature=51)
-    assert wait_for(lambda: pushes(name)[-1:] == [51])
+    assert poll(lambda: pushes(name)[-1:] == [51])
     check = independent(files, monitoring=True)
     rpi.write("core.A1", 2)      # red
     rpi.write("core.a2green", 1)
     led = check.io.RevPiLED.address
-    assert wait_for(lambda: image_byte(files["procimg"], led) == 0b0110)
+    assert poll(lambda: image_byte(files["procimg"], led) == 0b0110)
     with pytest.raises(PermissionError, match="read-only"):
         rpi.write("core.temperature", 1)
 
 
-def test_ioerrors_value_is_watchable(rpi):
+def test_the_io_error_count_is_watchable(rpi):
     name = rpi.watch("modio.ioerrors")
-    assert wait_for(lambda: pushes(name) == [0])
+    assert poll(lambda: pushes(name) == [0])
     assert rpi.read("modio.cycletime") == 10
 
 
@@ -204,12 +205,12 @@ def test_shared_procimg_keeps_outputs_of_other_programs(files):
         try:
             address = owner.io("O_1").address
             owner.write("O_1", 1)
-            assert wait_for(lambda: image_byte(files["procimg"], address) & 1)
+            assert poll(lambda: image_byte(files["procimg"], address) & 1)
             other.io.O_2.value = True
             other.writeprocimg()  # shared: writes only O_2, like another control program
             owner.write("O_3", 1)
-            assert wait_for(lambda: image_byte(files["procimg"], address) & 0b100)
-            kept = wait_for(lambda: image_byte(files["procimg"], address) & 0b010, timeout=0.3)
+            assert poll(lambda: image_byte(files["procimg"], address) & 0b100)
+            kept = poll(lambda: image_byte(files["procimg"], address) & 0b010, timeout=0.3)
             # Without shared_procimg RevPiModIO rewrites all its outputs every cycle.
             assert bool(kept) == shared
         finally:
@@ -227,14 +228,14 @@ def test_monitoring_reads_outputs_and_refuses_writes(files):
     other.writeprocimg()
     owner = revpi.open(files["procimg"], files["configrsc"], monitoring=True, cycletime=10)
     try:
-        assert wait_for(lambda: owner.read("O_4") == 1)
+        assert poll(lambda: owner.read("O_4") == 1)
         with pytest.raises(revpi.NotWritableError, match="monitoring=True"):
             owner.write("O_4", 0)
     finally:
         revpi.close()
 
 
-def test_device_selection(files):
+def test_devices_selects_which_modules_are_served(files):
     owner = revpi.open(files["procimg"], files["configrsc"], devices=["dio01", 33])
     try:
         assert owner.read("I_1") == 0 and owner.read("InputValue_1") == 0
@@ -252,7 +253,7 @@ def test_driver_mode_writes_virtual_inputs(files):
         check = independent(files, monitoring=True)
         address = check.io.Input_20.address
         owner.write("Input_20", 99)
-        assert wait_for(lambda: image_byte(files["procimg"], address) == 99)
+        assert poll(lambda: image_byte(files["procimg"], address) == 99)
         with pytest.raises(revpi.NotWritableError, match="simulator mode"):
             owner.write("Output_2", 1)
         with pytest.raises(revpi.IoNotFoundError):
@@ -265,7 +266,7 @@ def test_close_sets_piCtory_defaults_when_asked(files):
     owner = revpi.open(files["procimg"], files["configrsc"], cycletime=10)
     address = owner.io("Output_20").address
     owner.write("Output_20", 77)
-    assert wait_for(lambda: image_byte(files["procimg"], address) == 77)
+    assert poll(lambda: image_byte(files["procimg"], address) == 77)
     revpi.close(defaults=True)
     assert image_byte(files["procimg"], address) == 0
 
@@ -278,7 +279,7 @@ def run_probe(files, maxioerrors=0):
     from pathlib import Path
 
     here = Path(__file__).resolve().parent
-    paths = [str(here.parents[1] / "python"), str(here)]
+    paths = [str(here.parents[1] / "python"), str(here.parent), str(here)]
     proc = subprocess.run(
         [sys.executable, str(here / "fault_probe.py"), files["procimg"], files["configrsc"],
          str(maxioerrors), *paths], capture_output=True, text=True, timeout=60)
