@@ -14,4 +14,9 @@ pydev("field = simulate.start('procimg.bin', 'config.rsc', replace_io_file='repl
 # revpi.db: python -m pydevice.revpi db config.rsc --replace-io-file replace_io.conf -o revpi.db
 dbLoadRecords("revpi.db", "P=RevPi:")
 dbLoadRecords("demo.db", "P=RevPi:")
+# the worker pool's state, for the pool panel of the screen
+dbLoadRecords("../../db/pydevStats.db", "P=RevPi:pydev:")
 iocInit()
+# The operator screen of this IOC (PyDM; pip install 'pydevice[screens]', see docs/revpi.md):
+#   python -m pydevice.revpi screen config.rsc --replace-io-file replace_io.conf --prefix RevPi: --pool RevPi:pydev: -o revpi.ui
+#   pydm revpi.ui

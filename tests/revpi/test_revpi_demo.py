@@ -42,6 +42,7 @@ def test_the_demo_runs_refuses_a_bad_output_and_ends_on_sigterm_with_piCtory_def
     work = tmp_path / "iocBoot" / "iocrevpi"
     shutil.copytree(DEMO, work, ignore=shutil.ignore_patterns("procimg.bin", "O.*", "envPaths"))
     (tmp_path / "dbd").symlink_to(ROOT / "dbd")
+    (tmp_path / "db").symlink_to(ROOT / "db")
     with Ioc(st_cmd=work / "st.cmd", cwd=work, prefix="RevPi:") as ioc:  # its st.cmd's prefix
         startup = ioc.output.split("iocRun: All initialization complete")[0]
         assert "ERROR" not in startup and "Error" not in startup, startup[-3000:]

@@ -1,0 +1,111 @@
+"""Open a PyDM screen and drive it from standard input, one JSON answer per command line.
+
+    python pydm_driver.py SCREEN.ui        (DISPLAY set to an X server, e.g. Xvfb)
+
+Commands: ``widgets``; ``connected SECONDS`` (waits until every channel widget connects,
+answers the names of those that did not); ``show PV`` (what the widgets of PV show);
+``click PV STATE`` (clicks the toggle button of PV labelled STATE); ``spin PV VALUE``
+(types VALUE into PV's spinner and presses Enter); ``grab PATH``; ``quit``.  Widgets are
+found by their channel, clicks and keys go through Qt's test API as a user's would.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from qtpy.QtCore import Qt
+from qtpy.QtGui import QImage
+from qtpy.QtTest import QTest
+from qtpy.QtWidgets import QAbstractButton, QApplication, QWidget
+
+app = QApplication(sys.argv[:1])
+
+from pydm.display import load_file  # noqa: E402  (after the QApplication)
+
+
+def channel_widgets(display: QWidget) -> dict[str, list[QWidget]]:
+    found: dict[str, list[QWidget]] = {}
+    for widget in display.findChildren(QWidget):
+        channel = getattr(widget, "channel", None)
+        if isinstance(channel, str) and channel:
+            found.setdefault(channel.removeprefix("ca://"), []).append(widget)
+    return found
+
+
+def shown(widget: QWidget) -> dict:
+    """What a user sees in one widget."""
+    out = {"class": type(widget).__name__, "connected": bool(widget._connected),
+           "value": _plain(getattr(widget, "value", None))}
+    if hasattr(widget, "text") and callable(widget.text):
+        out["text"] = widget.text()
+    if type(widget).__name__ == "PyDMEnumButton":
+        out["checked"] = [b.text() for b in widget.findChildren(QAbstractButton) if b.isChecked()]
+    if type(widget).__name__ == "PyDMByteIndicator":
+        out["on"] = [int(widget.value or 0) >> bit & 1 for bit in range(widget.numBits)]
+    return out
+
+
+def _plain(value):
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
+
+
+def wait(seconds: float, done) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        if done():
+            return True
+        time.sleep(0.02)
+    return bool(done())
+
+
+def main() -> None:
+    display = load_file(sys.argv[1], target=None)
+    display.show()
+    widgets = channel_widgets(display)
+    print(json.dumps({"ready": sum(map(len, widgets.values()))}), flush=True)
+    for line in sys.stdin:
+        cmd, *args = line.split()
+        answer: object = None
+        if cmd == "widgets":
+            answer = {pv: [type(w).__name__ for w in ws] for pv, ws in widgets.items()}
+        elif cmd == "connected":
+            def missing():
+                return [w.objectName() for ws in widgets.values() for w in ws
+                        if not w._connected]
+            wait(float(args[0]), lambda: not missing())
+            answer = {"disconnected": missing()}
+        elif cmd == "show":
+            app.processEvents()
+            answer = [shown(w) for w in widgets.get(args[0], [])]
+        elif cmd == "click":
+            button = next(b for w in widgets[args[0]] for b in w.findChildren(QAbstractButton)
+                          if b.text() == args[1])
+            QTest.mouseClick(button, Qt.LeftButton)
+            answer = {"clicked": button.text()}
+        elif cmd == "spin":
+            spin = next(w for w in widgets[args[0]] if type(w).__name__ == "PyDMSpinbox")
+            spin.setFocus()
+            spin.lineEdit().selectAll()
+            QTest.keyClicks(spin.lineEdit(), args[1])
+            QTest.keyClick(spin, Qt.Key_Return)
+            answer = {"spun": spin.lineEdit().text()}
+        elif cmd == "grab":
+            wait(0.3, lambda: False)
+            display.adjustSize()
+            # 256 colours and the strongest compression: a small file for the docs
+            image = display.grab().toImage().convertToFormat(
+                QImage.Format_Indexed8, Qt.AvoidDither | Qt.ThresholdDither)
+            answer = {"saved": image.save(args[0], "PNG", 0),
+                      "size": [display.width(), display.height()]}
+        elif cmd == "quit":
+            break
+        app.processEvents()
+        print(json.dumps({"cmd": cmd, "answer": answer}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
