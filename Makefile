@@ -63,6 +63,8 @@ run: build
 	cd iocBoot/iocpydev && ../../$(IOC) st.cmd
 
 run-revpi: build
+	@echo "run-revpi: the operator screen of this IOC, from another shell (needs pip install 'pydevice[screens]'):"
+	@echo "  cd iocBoot/iocrevpi && ../../$(VPY) -m pydevice.revpi screen config.rsc --replace-io-file replace_io.conf --prefix RevPi: --pool RevPi:pydev: -o /tmp/revpi.ui && ../../$(VENV)/bin/pydm /tmp/revpi.ui"
 	cd iocBoot/iocrevpi && ../../$(IOC) st.cmd
 
 # on a board with GPIO (GPIO_CHIP, GPIO_IN, GPIO_OUT choose the lines); without one,
@@ -71,6 +73,8 @@ run-gpio: build
 	cd iocBoot/iocgpio && ../../$(IOC) st.cmd
 
 test: build
+	@# Xvfb and Qt's X11 libraries for tests/screens (apt-get as root; else those tests skip)
+	@sh tools/display-deps.sh
 	$(VPY) -m pytest tests
 	@$(MAKE) --no-print-directory test-pythons PYTHONS="$(PYTHONS_CI)"
 

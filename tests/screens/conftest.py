@@ -46,8 +46,17 @@ def xdisplay():
         pytest.skip("Xvfb did not start")
     runtime = tempfile.mkdtemp(prefix="pydev-xdg-")
     os.chmod(runtime, 0o700)
-    yield {"DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb", "XDG_RUNTIME_DIR": runtime,
+    env = {"DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb", "XDG_RUNTIME_DIR": runtime,
            "PYDM_DEFAULT_PROTOCOL": "ca"}
+    # Qt's xcb plugin loads only with its system libraries (tools/display-deps.sh)
+    probe = subprocess.run([sys.executable, "-c", "from PyQt5.QtWidgets import QApplication; "
+                            "QApplication([])"], env={**os.environ, **env},
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        proc.kill()
+        pytest.skip("Qt cannot open a window on Xvfb (system libraries missing? "
+                    f"tools/display-deps.sh): {probe.stderr.strip()[-400:]}")
+    yield env
     proc.terminate()
     proc.wait(10)
     shutil.rmtree(runtime, ignore_errors=True)

@@ -1,8 +1,10 @@
-"""Command line: ``python -m pydevice.gpio info|db ...``.
+"""Command line: ``python -m pydevice.gpio info|db|screen ...``.
 
     python -m pydevice.gpio info                      # chips and their lines
     python -m pydevice.gpio db --chip gpiochip0 --lines GPIO17,GPIO27 --outputs GPIO27 \\
         --prefix P: -o gpio.db
+    python -m pydevice.gpio screen --chip gpiochip0 --lines GPIO17,GPIO27 --outputs GPIO27 \
+        --prefix P: -o gpio.ui                        # the same lines' operator screen
 """
 from __future__ import annotations
 
@@ -96,6 +98,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="which edges the :Count records count")
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
     p.set_defaults(func=cmd_db)
+    from .screen import add_parser as add_screen_parser
+    add_screen_parser(sub, p, cmd_db)
     args = ap.parse_args(argv)
     try:
         return args.func(args)
