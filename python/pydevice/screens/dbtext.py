@@ -110,6 +110,9 @@ def parse(text: str, macros: Mapping[str, str] | None = None) -> list[Record]:
             if i < len(tokens) and tokens[i][0] == "{":
                 i += 1
                 while i < len(tokens) and tokens[i][0] != "}":
+                    if tokens[i][0] not in ("field", "info", "alias"):
+                        raise DbSyntaxError(f"line {tokens[i][1]}: unexpected "
+                                            f"'{tokens[i][0]}' in record {rec.name}")
                     item, item_args = call()
                     if item == "field" and len(item_args) == 2:
                         rec.fields[item_args[0]] = item_args[1]

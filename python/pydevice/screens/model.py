@@ -164,18 +164,24 @@ def item_for(rec: Record, prefix: str = "") -> Optional[Item]:
                 integer=not analog)
 
 
+_GPIO_CALL = re.compile(r"""gpio\.chip\(\s*(['"])(.*?)\1""")
+_GPIO_NAME = re.compile(r"""pydev\.iointr\(\s*(['"])gpio:([^:'"]+)""")
 _IOINTR_NAME = re.compile(r"""^@?\s*pydev\.iointr\(\s*(['"])(.*?)\1""")
 _IOINTR_CALL = re.compile(r"^@?\s*pydev\.iointr\(\s*(.*)\)\s*$")
 _CALL = re.compile(r"^@?\s*(.*?)\.\w+\(")
 
 
 def link_group(rec: Record) -> str:
-    """The device a pydev record talks to, from its link: the Python object whose method it
-    calls (``rpi``, ``gpio.chip('gpiochip0')``), or an I/O Intr name without its last part
-    (``gpio:gpiochip0``); :data:`POOL_PANEL` for the worker pool's records; "" otherwise."""
+    """The device a pydev record talks to, from its link: ``GPIO <chip>`` for the lines of a
+    chip (``gpio.chip('gpiochip0')`` calls and ``gpio:gpiochip0:...`` I/O Intr names alike),
+    :data:`POOL_PANEL` for the worker pool's records, else the Python object whose method it
+    calls (``rpi``) or an I/O Intr name without its last part; "" for other records."""
     if rec.get("DTYP") != "pydev":
         return ""
     link = rec.link.strip()
+    gpio = _GPIO_CALL.search(link) or _GPIO_NAME.search(link)
+    if gpio:
+        return f"GPIO {gpio.group(2)}"
     named = _IOINTR_NAME.match(link)
     if named:
         name = named.group(2)
