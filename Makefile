@@ -70,6 +70,8 @@ run-revpi: build
 # on a board with GPIO (GPIO_CHIP, GPIO_IN, GPIO_OUT choose the lines); without one,
 # iocBoot/iocgpio/demo_rig.sh runs the same IOC on a simulated chip in the gpio-sim rig
 run-gpio: build
+	@echo "run-gpio: the operator screen of this IOC, from another shell (needs pip install 'pydevice[screens]'):"
+	@echo "  $(VPY) -m pydevice screen iocBoot/iocgpio/gpio.db -m P=Demo:,CHIP=$${GPIO_CHIP:-gpiochip0},IN=$${GPIO_IN:-GPIO17},OUT=$${GPIO_OUT:-GPIO27} -o /tmp/gpio.ui && $(VENV)/bin/pydm /tmp/gpio.ui"
 	cd iocBoot/iocgpio && ../../$(IOC) st.cmd
 
 test: build

@@ -56,6 +56,10 @@ with SimChip(8, names={0: "GPIO17", 1: "GPIO27"}, label="demo-sim") as sim:
         for v in (1, 0):
             epics.caput("Demo:GPIO27", v, wait=True)
             print(f"caput Demo:GPIO27 {v} -> simulated line level {sim.level(1)}", flush=True)
+        print("The operator screen of this IOC (on a board, next to `make run-gpio`; needs pip "
+              "install 'pydevice[screens]'):\n  .venv/bin/python -m pydevice screen "
+              f"iocBoot/iocgpio/gpio.db -m P=Demo:,CHIP={sim.name},IN=GPIO17,OUT=GPIO27 "
+              "-o gpio.ui && .venv/bin/pydm gpio.ui", flush=True)
     finally:
         ioc.stdin.write("exit\n")
         ioc.stdin.flush()
