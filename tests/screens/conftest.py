@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ for path in (ROOT / "python", ROOT / "tests", HERE):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from screen_helpers import DEMO, Driver  # noqa: E402
+from screen_helpers import DEMO, Driver, NoDisplay, probe_qt, start_xvfb  # noqa: E402
 
 
 def _display_packages() -> None:
@@ -30,36 +28,19 @@ def _display_packages() -> None:
 def xdisplay():
     """The environment of a client on a private Xvfb server."""
     _display_packages()
-    xvfb = shutil.which("Xvfb")
-    if not xvfb:
-        pytest.skip("Xvfb is not installed (tools/display-deps.sh installs it with apt-get "
-                    "as root; on Debian: apt-get install xvfb)")
-    read, write = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", "2400x1600x24",
-                             "-nolisten", "tcp", "-noreset"], pass_fds=(write,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as fh:
-        number = fh.readline().strip()
-    if not number:
+    try:
+        proc, env = start_xvfb()
+    except NoDisplay as why:
+        pytest.skip(str(why))
+    try:
+        probe_qt(env)
+    except NoDisplay as why:
         proc.kill()
-        pytest.skip("Xvfb did not start")
-    runtime = tempfile.mkdtemp(prefix="pydev-xdg-")
-    os.chmod(runtime, 0o700)
-    env = {"DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb", "XDG_RUNTIME_DIR": runtime,
-           "PYDM_DEFAULT_PROTOCOL": "ca"}
-    # Qt's xcb plugin loads only with its system libraries (tools/display-deps.sh)
-    probe = subprocess.run([sys.executable, "-c", "from PyQt5.QtWidgets import QApplication; "
-                            "QApplication([])"], env={**os.environ, **env},
-                           capture_output=True, text=True, timeout=60)
-    if probe.returncode != 0:
-        proc.kill()
-        pytest.skip("Qt cannot open a window on Xvfb (system libraries missing? "
-                    f"tools/display-deps.sh): {probe.stderr.strip()[-400:]}")
+        pytest.skip(str(why))
     yield env
     proc.terminate()
     proc.wait(10)
-    shutil.rmtree(runtime, ignore_errors=True)
+    shutil.rmtree(env["XDG_RUNTIME_DIR"], ignore_errors=True)
 
 
 @pytest.fixture
