@@ -22,6 +22,7 @@ from qtpy.QtWidgets import QAbstractButton, QApplication, QWidget
 app = QApplication(sys.argv[:1])
 
 from pydm.display import load_file  # noqa: E402  (after the QApplication)
+from pydm.utilities.stylesheet import apply_stylesheet  # noqa: E402
 
 
 def channel_widgets(display: QWidget) -> dict[str, list[QWidget]]:
@@ -36,7 +37,8 @@ def channel_widgets(display: QWidget) -> dict[str, list[QWidget]]:
 def shown(widget: QWidget) -> dict:
     """What a user sees in one widget."""
     out = {"class": type(widget).__name__, "connected": bool(widget._connected),
-           "value": _plain(getattr(widget, "value", None))}
+           "value": _plain(getattr(widget, "value", None)),
+           "severity": int(widget.alarmSeverity)}
     if hasattr(widget, "text") and callable(widget.text):
         out["text"] = widget.text()
     if type(widget).__name__ == "PyDMEnumButton":
@@ -64,6 +66,7 @@ def wait(seconds: float, done) -> bool:
 
 def main() -> None:
     display = load_file(sys.argv[1], target=None)
+    apply_stylesheet(widget=display)  # PyDM's own style: the alarm colours of the borders
     display.show()
     widgets = channel_widgets(display)
     print(json.dumps({"ready": sum(map(len, widgets.values()))}), flush=True)

@@ -76,6 +76,9 @@ def test_the_screens_controls_write_the_process_image(revpi_demo, pydm_screen, t
 
         screen("spin", "RevPi:OutputValue_1", 4321)
         assert poll(lambda: output("OutputValue_1") == 4321, timeout=5)
+        # written, the record has a value: its widgets' alarm borders clear
+        assert poll(lambda: [w["severity"] for w in screen("show", "RevPi:OutputValue_1")]
+                    == [0, 0])
         screen("spin", "RevPi:Trim", -17)
         assert poll(lambda: output("Trim") == -17, timeout=5)
     finally:

@@ -1,0 +1,60 @@
+"""GPIO screens in the real PyDM against a real GPIO IOC on this machine, which has no GPIO
+chip: every widget connects, each line's record shows its INVALID alarm on the widget's
+border, and a toggle clicked on the screen writes the output record (whose write then fails,
+as it must without the chip).  The lines themselves move on the board or in the gpio-sim rig
+(tests/gpio_kernel)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+harness = pytest.importorskip("harness")
+from harness import TIME_SCALE, Ioc, poll  # noqa: E402
+from screen_helpers import ROOT, SCREENSHOTS  # noqa: E402
+
+GPIO_DEMO = ROOT / "iocBoot" / "iocgpio"
+CHIP = "gpiochip97"  # no such chip here
+INVALID = 3
+
+
+def _run(args: list[str]) -> None:
+    subprocess.run([sys.executable, "-m", *args], cwd=ROOT, check=True, timeout=60,
+                   capture_output=True)
+
+
+def test_the_gpio_demo_screen_connects_and_shows_the_missing_chip_as_alarms(
+        pydm_screen, tmp_path):
+    ui = tmp_path / "gpio.ui"
+    _run(["pydevice", "screen", str(GPIO_DEMO / "gpio.db"), "-m",
+          f"P=Demo:,CHIP={CHIP},IN=GPIO17,OUT=GPIO27", "-o", str(ui)])  # as the demo says
+    with Ioc(st_cmd=GPIO_DEMO / "st.cmd", cwd=GPIO_DEMO, env={"GPIO_CHIP": CHIP}) as ioc:
+        screen = pydm_screen(ui)
+        assert screen("connected", 30 * TIME_SCALE) == {"disconnected": []}
+        assert poll(lambda: screen("show", "Demo:GPIO17")[0]["severity"] == INVALID, 10)
+        assert screen("show", "Demo:GPIO27")[0]["severity"] == INVALID
+        screen("click", "Demo:GPIO27", "High")
+        assert poll(lambda: ioc.caget("Demo:GPIO27") == 1)
+        assert ioc.alarm("Demo:GPIO27")[:2] == ("COMM", "INVALID")
+        if SCREENSHOTS:  # the picture in docs/gpio.md
+            assert screen("grab", Path(SCREENSHOTS) / "gpio-screen.png")["saved"]
+
+
+def test_the_generated_gpio_screen_names_the_records_of_the_generated_database(
+        pydm_screen, tmp_path):
+    lines = ["--chip", CHIP, "--lines", "GPIO17,GPIO22,GPIO27", "--inputs", "GPIO17,GPIO22",
+             "--outputs", "GPIO27", "--prefix", "GS:"]
+    db, ui = tmp_path / "gpio.db", tmp_path / "gpio.ui"
+    _run(["pydevice.gpio", "db", *lines, "-o", str(db)])
+    _run(["pydevice.gpio", "screen", *lines, "--pool", "GS:pydev:", "-o", str(ui)])
+    stats = ROOT / "db" / "pydevStats.db"
+    with Ioc(db_files=[(db, ""), (stats, "P=GS:pydev:")],
+             pre_init=['pydev("from pydevice import gpio")']):
+        screen = pydm_screen(ui)
+        assert screen("connected", 30 * TIME_SCALE) == {"disconnected": []}
+        widgets = screen("widgets")
+        assert widgets["GS:GPIO17"] == ["PyDMByteIndicator"]
+        assert widgets["GS:GPIO27"] == ["PyDMEnumButton"]
+        assert widgets["GS:pydev:Busy"] == ["PyDMLabel"]
