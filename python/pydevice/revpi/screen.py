@@ -5,6 +5,7 @@ when the IOC loads ``db/pydevStats.db``.
 """
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from ..screens import dbtext, model
@@ -15,6 +16,7 @@ __all__ = ["CORE_PANEL", "build"]
 
 CORE_PANEL = "Core"
 _OWNER = ("IoErrors", "ResetIoErrors", "CycleTime", "Core:")
+_IO_OF_LINK = re.compile(r"""\.(?:watch|write|read)\(\s*'([^']+)'""")
 
 
 def build(configrsc: str, opts: Optional[dbgen.Options] = None, pool: Optional[str] = None,
@@ -26,15 +28,15 @@ def build(configrsc: str, opts: Optional[dbgen.Options] = None, pool: Optional[s
     records = dbtext.parse(dbgen.generate(configrsc, opts))
     modio = dbgen.load(configrsc, opts.replace_io_file)
     try:
-        # the record name of each IO, as dbgen names it, to the module that holds the IO
-        module_of = {dbgen._record_name(opts.prefix, io.name): _compat.device_name(io)
-                     for io in modio.io if not io.name.startswith("core.")}
+        module_of = {io.name: _compat.device_name(io) for io in modio.io
+                     if not io.name.startswith("core.")}
     finally:
         modio.cleanup()
 
     def group(rec: dbtext.Record) -> str:
-        if rec.name in module_of:
-            return module_of[rec.name]
+        io = _IO_OF_LINK.search(rec.link)  # the IO its link names: rpi.write('O_1', VAL)
+        if io and io.group(1) in module_of:
+            return module_of[io.group(1)]
         if rec.name[len(opts.prefix):].startswith(_OWNER):
             return CORE_PANEL
         return model.link_group(rec)
