@@ -64,6 +64,6 @@ def revpi_demo(tmp_path):
     shutil.copytree(DEMO, work, ignore=shutil.ignore_patterns("procimg.bin", "O.*", "envPaths"))
     for name in ("dbd", "db"):
         (tmp_path / name).symlink_to(ROOT / name)
-    with harness.Ioc(st_cmd=work / "st.cmd", cwd=work) as ioc:
+    with harness.Ioc(st_cmd=work / "st.cmd", cwd=work, prefix="RevPi:") as ioc:  # its prefix
         ioc.work = work
         yield ioc

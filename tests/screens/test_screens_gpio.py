@@ -30,7 +30,8 @@ def test_the_gpio_demo_screen_connects_and_shows_the_missing_chip_as_alarms(
     ui = tmp_path / "gpio.ui"
     _run(["pydevice", "screen", str(GPIO_DEMO / "gpio.db"), "-m",
           f"P=Demo:,CHIP={CHIP},IN=GPIO17,OUT=GPIO27", "-o", str(ui)])  # as the demo says
-    with Ioc(st_cmd=GPIO_DEMO / "st.cmd", cwd=GPIO_DEMO, env={"GPIO_CHIP": CHIP}) as ioc:
+    with Ioc(st_cmd=GPIO_DEMO / "st.cmd", cwd=GPIO_DEMO, env={"GPIO_CHIP": CHIP},
+             prefix="Demo:") as ioc:  # the st.cmd's prefix
         screen = pydm_screen(ui)
         assert screen("connected", 30 * TIME_SCALE) == {"disconnected": []}
         assert poll(lambda: screen("show", "Demo:GPIO17")[0]["severity"] == INVALID, 10)
