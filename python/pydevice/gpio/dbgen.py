@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional, Sequence
 
-from .chip import LineInfo
+from .info import LineInfo
 from .records import iointr_name
 
 __all__ = ["generate_db", "record_base", "line_key"]

@@ -41,17 +41,15 @@ from typing import Any, Optional, Union
 
 import pydev
 
-from .chip import Device, chip_path
+from .device import Device, LineId, chip_path
 from .errors import ChipNotFoundError, GpioError, LineNotFoundError
 from .events import EdgeCounter, EdgeEvent
-from .request import Request
+from .line_request import Request
 from .settings import LineConfig
 
 __all__ = ["chip", "Lines", "iointr_name", "close_all"]
 
 log = logging.getLogger(__name__)
-
-LineId = Union[int, str]
 
 
 def iointr_name(chip: str, line: LineId, what: str = "") -> str:
@@ -190,7 +188,7 @@ class Lines:
                     del self._lines[ln.key]
                     self._lines[off] = ln
                     ln.key = off
-            req = dev.request(ln.key, ln.config, consumer=self.consumer,
+            req = dev.request(ln.key, line_config=ln.config, consumer=self.consumer,
                               event_buffer_size=self.event_buffer_size if ln.watched else None)
             req.open()
         except GpioError as e:
