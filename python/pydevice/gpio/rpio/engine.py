@@ -41,7 +41,11 @@ class _Pin:
 
 
 class Engine:
-    """One RPIO instance (the module functions use a default one)."""
+    """One RPIO instance (the module functions use a default one).
+
+    thread safety: ``_lock`` guards the pins, the opened chips and the loop; the module
+    functions may be called from any thread, also from callbacks.
+    """
 
     def __init__(self, consumer: str = "RPIO") -> None:
         self.consumer = consumer
