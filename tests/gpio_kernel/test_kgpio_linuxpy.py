@@ -28,6 +28,12 @@ def test_device_opens_by_path_object_and_from_id(sim):
         assert dev.name == sim.name and len(dev) == 8
     with Device.from_id(int(sim.name[len("gpiochip"):])) as dev:
         assert dev.path == sim.path
+    assert dev.closed
+    dev.open()  # as linuxpy's, a closed Device opens again
+    try:
+        assert not dev.closed and get_chip_info(dev).lines == 8
+    finally:
+        dev.close()
 
 
 def test_device_request_without_config_reserves_every_line(sim):

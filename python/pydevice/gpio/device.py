@@ -119,12 +119,9 @@ class Device:
         self.consumer = consumer
         self.blocking = bool(blocking)
         self._lock = threading.RLock()
-        try:
-            self._chip: Optional[gpiod.Chip] = gpiod.Chip(self.path)
-        except OSError as e:
-            raise GpioError(f"GPIO chip '{chip}' ({self.path}): cannot open: {e.strerror}") from e
-        os.set_blocking(self._chip.fd, self.blocking)
-        info = self._chip.get_info()
+        self._chip: Optional[gpiod.Chip] = None
+        self.open()
+        info = self.gpiod_chip.get_info()
         self.name: str = info.name
         self.label: str = info.label
         self.num_lines: int = info.num_lines
@@ -135,6 +132,17 @@ class Device:
         return cls(f"/dev/gpiochip{int(number)}", **kwargs)
 
     # -- lifetime ---------------------------------------------------------------------------
+    def open(self) -> "Device":
+        """Open the chip's file (done by the constructor; again after :meth:`close`)."""
+        with self._lock:
+            if self._chip is None:
+                try:
+                    self._chip = gpiod.Chip(self.path)
+                except OSError as e:
+                    raise GpioError(f"GPIO chip {self.path}: cannot open: {e.strerror}") from e
+                os.set_blocking(self._chip.fd, self.blocking)
+        return self
+
     def close(self) -> None:
         """Close the chip's file (requests already made stay valid)."""
         with self._lock:
