@@ -1,5 +1,6 @@
 """Build once, deploy to many boards: the binary wheel and a wheelhouse give a working IOC on
 a machine without a compiler or the source tree (here: a fresh venv in another directory)."""
+import pathlib
 import re
 import subprocess
 import sys
@@ -33,6 +34,18 @@ def test_the_wheel_pins_the_epicscorelibs_it_was_built_with(installed):
     wheel = next(installed[1].glob("pydevice-*.whl"))
     print(f"wheel: {wheel.name}, {wheel.stat().st_size / 1024:.0f} KiB; wheelhouse "
           f"{sum(f.stat().st_size for f in installed[1].iterdir()) / 2**20:.1f} MiB")
+
+
+def test_the_wheel_ships_the_type_hint_marker(installed):
+    """PEP 561: type checkers use pydevice's hints only if py.typed is installed with it."""
+    import zipfile
+    wheel = next(installed[1].glob("pydevice-*.whl"))
+    assert "pydevice/py.typed" in zipfile.ZipFile(wheel).namelist()
+    venv, _ = installed
+    site = subprocess.run([str(venv / "bin" / "python"), "-c",
+                           "import pathlib, pydevice; print(pathlib.Path(pydevice.__file__).parent)"],
+                          capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    assert (pathlib.Path(site) / "py.typed").is_file()
 
 
 @pytest.mark.parametrize("how", ["pydevIoc", "python -m pydevice"])

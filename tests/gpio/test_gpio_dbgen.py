@@ -30,13 +30,14 @@ def records(text):
 def test_inputs_outputs_by_direction_and_override():
     recs = records(generate_db("gpiochip0", INFOS, prefix="P:", lines=["GPIO17", "GPIO27"]))
     assert recs["P:GPIO17"][0] == "bi" and recs["P:GPIO27"][0] == "bo"
-    assert set(recs) == {"P:GPIO17", "P:GPIO17:Watch", "P:GPIO17:Count", "P:GPIO17:Lost",
-                         "P:GPIO27", "P:gpiochip0:Sync"}
+    assert set(recs) == {"P:GPIO17", "P:GPIO17:Count", "P:GPIO17:Lost", "P:GPIO27",
+                         "P:gpiochip0:Sync"}
     bi = recs["P:GPIO17"][1]
     assert (bi["SCAN"], bi["TSE"]) == ("I/O Intr", "-2")
-    assert bi["INP"] == "@pydev.iointr('gpio:gpiochip0:GPIO17')"
+    assert bi["INP"] == "@pydev.iointr(gpio.chip('gpiochip0').watch('GPIO17'))"
     assert recs["P:GPIO17:Count"][0] == "int64in"
-    assert recs["P:GPIO17:Watch"][1]["OUT"] == "@gpio.chip('gpiochip0').watch('GPIO17')"
+    assert recs["P:GPIO17:Count"][1]["INP"] == \
+        "@pydev.iointr(gpio.chip('gpiochip0').watch('GPIO17', what='count'))"
     assert recs["P:GPIO27"][1]["OUT"] == "@gpio.chip('gpiochip0').set('GPIO27', VAL)"
     assert recs["P:GPIO27"][1]["PINI"] == "YES"
     recs = records(generate_db("gpiochip0", INFOS, prefix="P:", lines=["GPIO17", "GPIO27"],
@@ -49,10 +50,11 @@ def test_default_lines_unnamed_duplicates_and_options():
     recs = records(text)
     assert "$(P)ID_SDA" not in recs  # used by a driver: not chosen by default
     assert "$(P)L3" in recs  # unnamed line: by offset
-    assert recs["$(P)L3:Watch"][1]["OUT"] == \
-        "@gpio.chip('gpiochip1').watch(3, count='both', bias='pull-up', debounce=0.01)"
-    assert recs["$(P)dup_L4:Watch"][1]["OUT"].startswith("@gpio.chip('gpiochip1').watch(4,")
-    assert recs["$(P)dup_L5:Watch"][1]["OUT"].startswith("@gpio.chip('gpiochip1').watch(5,")
+    assert recs["$(P)L3"][1]["INP"] == ("@pydev.iointr(gpio.chip('gpiochip1').watch(3, "
+                                        "count='both', bias='pull-up', debounce=0.01))")
+    assert recs["$(P)L3:Lost"][1]["INP"].endswith("debounce=0.01, what='lost'))")
+    assert recs["$(P)dup_L4"][1]["INP"].startswith("@pydev.iointr(gpio.chip('gpiochip1').watch(4,")
+    assert recs["$(P)dup_L5"][1]["INP"].startswith("@pydev.iointr(gpio.chip('gpiochip1').watch(5,")
     assert "$(P)odd_name_1" in recs
     for name, (rtype, fields) in recs.items():
         assert len(fields.get("DESC", "")) <= 40, name
@@ -66,21 +68,28 @@ def test_bad_line_is_an_error():
 
 
 def test_links_compile_and_io_intr_names_match_runtime():
+    """The core evaluates each input's watch(...) once at record init; the name it returns
+    is the one the reader pushes to (here without the chip: watch() registers the line for
+    sync() to retry and still names it)."""
+    import pydev
+    from pydevice import gpio
+    from pydevice.gpio import records as gpio_records
     recs = records(generate_db("gpiochip0", INFOS, prefix="P:"))
     n_iointr = 0
-    for name, (rtype, fields) in recs.items():
-        link = (fields.get("INP") or fields["OUT"])[1:]
-        compiled = compile_link(link, name, ["VAL", "NAME"], {})
-        if fields.get("SCAN") != "I/O Intr":
-            assert compiled.iointr is None
-            continue
-        n_iointr += 1
-        assert compiled.iointr is not None, name  # the core registers it for I/O Intr
-        # the name the runtime pushes to: iointr_name(chip, <the line watch() was given>)
-        base, _, what = name[2:].partition(":")
-        watch = ast.parse(recs[f"P:{base}:Watch"][1]["OUT"][1:], mode="eval").body
-        key = ast.literal_eval(watch.args[0])
-        assert compiled.iointr == iointr_name("gpiochip0", key, what.lower()), name
+    try:
+        for name, (rtype, fields) in recs.items():
+            link = (fields.get("INP") or fields["OUT"])[1:]
+            compiled = compile_link(link, name, ["VAL", "NAME"], {"gpio": gpio, "pydev": pydev})
+            if fields.get("SCAN") != "I/O Intr":
+                assert compiled.iointr is None
+                continue
+            n_iointr += 1
+            base, _, what = name[2:].partition(":")
+            key = ast.literal_eval(ast.parse(link, mode="eval").body.args[0].args[0])
+            assert compiled.iointr == iointr_name("gpiochip0", key, what.lower()), name
+        assert gpio.chip("gpiochip0")._lines  # the lines are registered for sync()
+    finally:
+        gpio_records.close_all()
     assert n_iointr == 3 * 5  # 5 unused input lines (GPIO27 is an output)
 
 
@@ -119,4 +128,5 @@ def test_the_docs_db_example_runs_as_written(tmp_path):
     assert done.returncode == 0, done.stderr
     recs = records((tmp_path / "gpio.db").read_text())
     assert recs["P:GPIO17"][0] == "bi" and recs["P:GPIO27"][0] == "bo"
-    assert recs["P:GPIO17:Watch"][1]["SCAN"] == "1 second"
+    assert recs["P:GPIO17"][1]["SCAN"] == "I/O Intr"
+    assert recs["P:gpiochip0:Sync"][1]["SCAN"] == "1 second"

@@ -174,9 +174,9 @@ def test_a_signal_ends_the_ioc_in_order_releasing_every_line(sim, signame):
             assert not info[0].used and not info[1].used and not info[2].used
 
 
-def test_watch_record_leaves_the_in_use_alarm_once_sync_got_the_line(sim, tmp_path):
-    """Issue 14.3: GPIO17 busy at start, released later: the :Watch record must not keep
-    the old "in use" alarm once sync() requested the line."""
+def test_input_record_shows_the_in_use_alarm_and_leaves_it_once_sync_got_the_line(sim, tmp_path):
+    """Issue 14.3: GPIO17 busy at start, released later: the input record itself shows
+    "in use" (COMM/INVALID) and leaves the alarm once sync() requested the line."""
     from pydevice.gpio.dbgen import generate_db
     db = tmp_path / "gpio.db"
     with Device(sim.name) as dev:
@@ -186,15 +186,56 @@ def test_watch_record_leaves_the_in_use_alarm_once_sync_got_the_line(sim, tmp_pa
         other.open()
         try:
             with Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")']) as ioc:
-                assert poll(lambda: ioc.alarm("KW:GPIO17:Watch")[1] == "INVALID", 10), ioc.output
-                assert "in use" in ioc.alarm("KW:GPIO17:Watch")[2]
-                other.close()
-                assert poll(lambda: ioc.alarm("KW:GPIO17")[1] == "NO_ALARM", 10), \
+                # UDF/INVALID until the first Sync pushes the line's trouble
+                assert poll(lambda: ioc.alarm("KW:GPIO17")[:2] == ("COMM", "INVALID"), 10), \
                     ioc.alarm("KW:GPIO17")
-                assert poll(lambda: ioc.alarm("KW:GPIO17:Watch")[1] == "NO_ALARM", 15), \
-                    ioc.alarm("KW:GPIO17:Watch")
+                assert "in use" in ioc.alarm("KW:GPIO17")[2]
+                other.close()
+                assert poll(lambda: ioc.alarm("KW:GPIO17")[1] == "NO_ALARM", 15), \
+                    ioc.alarm("KW:GPIO17")
+                sim.pull(0, 1)
+                assert poll(lambda: ioc.caget("KW:GPIO17") == 1, 10)
         finally:
             other.close()
+
+
+def test_input_record_shows_a_vanished_chip_once_and_recovers(sim, tmp_path):
+    """Issue 14.1 with records: the chip goes away (driver unbound) while the IOC runs; the
+    input record goes COMM/INVALID, the console says so once, and when the chip is back
+    the record follows its line again."""
+    from pydevice.gpio.dbgen import generate_db
+    db = tmp_path / "gpio.db"
+    with Device(sim.name) as dev:
+        db.write_text(generate_db(sim.name, dev.get_info().lines, prefix="KV:",
+                                  lines=["GPIO17"]))
+    sim.pull(0, 0)
+    with Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")']) as ioc:
+        assert poll(lambda: ioc.caget("KV:GPIO17.UDF") == 0, 10), ioc.output
+        sim.set_live(False)
+        assert poll(lambda: ioc.alarm("KV:GPIO17")[:2] == ("COMM", "INVALID"), 10), \
+            ioc.alarm("KV:GPIO17")
+        time.sleep(3)  # a few Sync periods with the chip gone
+        assert ioc.output.count("is gone") <= 2, ioc.output[-2000:]
+        sim.set_live(True)
+        if sim.name not in db.read_text():
+            pytest.skip(f"kernel renumbered the chip (now {sim.name})")
+        assert poll(lambda: ioc.alarm("KV:GPIO17")[1] == "NO_ALARM", 15), ioc.alarm("KV:GPIO17")
+        sim.pull(0, 1)
+        assert poll(lambda: ioc.caget("KV:GPIO17") == 1, 10), ioc.output[-2000:]
+
+
+def test_demo_ioc_follows_its_input_and_drives_its_output(sim):
+    """iocBoot/iocgpio/st.cmd as a user runs it, on the simulated chip."""
+    boot = REPO / "iocBoot" / "iocgpio"
+    sim.pull(0, 0)
+    with Ioc(st_cmd=boot / "st.cmd", cwd=boot, env={"GPIO_CHIP": sim.name}) as ioc:
+        assert poll(lambda: ioc.caget("Demo:GPIO17.UDF") == 0, 10), ioc.output
+        sim.pull(0, 1)
+        assert poll(lambda: ioc.caget("Demo:GPIO17") == 1, 10), ioc.output[-2000:]
+        assert poll(lambda: ioc.caget("Demo:GPIO17:Count") == 1, 10)
+        ioc.caput("Demo:GPIO27", 1, wait=True)
+        assert sim.wait_level(1, 1) == 1
+        assert ioc.alarm("Demo:GPIO17")[1] == "NO_ALARM"
 
 
 def _gpio_value_trace() -> pathlib.Path | None:

@@ -80,7 +80,7 @@ def test_active_low_and_flags(sim):
             assert req[2] == 0
             assert dev.line_info(2).active_low
             assert dev.line_info(2).flags & LineFlag.ACTIVE_LOW
-        with dev.request(7, LineFlag.OUTPUT | LineFlag.ACTIVE_LOW, value=1):
+        with dev.request(7, line_config=LineFlag.OUTPUT | LineFlag.ACTIVE_LOW, value=1):
             assert sim.level(7) == 0
 
 
@@ -92,7 +92,7 @@ def test_bias(sim):
             req.configure(bias="pull-down")
             assert req[4] == 0
             assert dev.line_info(4).bias == "pull-down"
-        with dev.request(4, LineFlag.INPUT | LineFlag.BIAS_PULL_UP) as req:
+        with dev.request(4, line_config=LineFlag.INPUT | LineFlag.BIAS_PULL_UP) as req:
             assert req[4] == 1
 
 

@@ -102,14 +102,16 @@ def test_counter_loses_nothing_when_kernel_buffer_overflows(sim):
         ln.close()
 
 
-def test_watch_failure_alarms_records_and_sync_retries(sim):
+def test_watch_failure_alarms_records_and_sync_retries(sim, caplog):
+    """A busy line at record init: watch() still names it (the record stays usable), logs
+    why, and sync() alarms its records until the line is free."""
     pydev.clear()
     ln = Lines(sim.name)
     try:
         with Device(sim.name) as dev:
             holder = dev.request(2, consumer="holder").open()
-            with pytest.raises(LineBusyError, match="GPIO22"):
-                ln.watch("GPIO22")
+            assert ln.watch("GPIO22") == iointr_name(sim.name, "GPIO22")
+            assert "GPIO22) is in use by 'holder'" in caplog.text
             with pytest.raises(GpioError, match="in use by 'holder'"):
                 ln.sync()
             pushed = pushes(iointr_name(sim.name, "GPIO22"))[-1].value
@@ -119,5 +121,18 @@ def test_watch_failure_alarms_records_and_sync_retries(sim):
         assert pushes(iointr_name(sim.name, "GPIO22"))[-1].value in (0, 1)
         sim.pull(2, 1)
         assert wait_for(lambda: pushes(iointr_name(sim.name, "GPIO22"))[-1].value == 1)
+    finally:
+        ln.close()
+
+
+def test_watch_of_a_line_the_chip_lacks_raises_so_the_record_is_disabled(sim):
+    ln = Lines(sim.name)
+    try:
+        with pytest.raises(GpioError, match=f"{sim.name}: no line named 'GPIO99'"):
+            ln.watch("GPIO99")
+        with pytest.raises(ValueError, match="what="):
+            ln.watch("GPIO17", what="edges")
+        assert ln.watch("GPIO17", what="count") == iointr_name(sim.name, "GPIO17", "count")
+        assert ln.watch(0, what="lost") == iointr_name(sim.name, 0, "lost")  # same line
     finally:
         ln.close()

@@ -129,3 +129,20 @@ def test_link_parsing():
 def test_outside_an_ioc_there_are_no_links():
     assert links.ioc_running() is False
     assert links.pydev_links() == []
+
+
+def test_io_comments_are_escaped_by_the_shared_writer(tmp_path):
+    """A piCtory comment (bmk, the record's DESC) with quotes, a backslash and a tab still
+    gives a loadable database: the generator writes through pydevice.dbwriter."""
+    import json
+    config = json.loads((FIXTURES / "config.rsc").read_text())
+    comment = 'pump "A"\\B\tleft'
+    for dev in config["Devices"]:
+        for io in dev.get("inp", {}).values():
+            if io[0] == "I_1":
+                io[6] = comment
+    rsc = tmp_path / "config.rsc"
+    rsc.write_text(json.dumps(config))
+    text = dbgen.generate(str(rsc), dbgen.Options(prefix="P:"))
+    assert '    field(DESC, "pump \\"A\\"\\\\B\\tleft")\n' in text
+    assert "\t" not in text

@@ -12,7 +12,8 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from .chip import Device, LineInfo, iter_gpio_files
+from .device import Device, iter_gpio_files
+from .info import LineInfo
 from .dbgen import generate_db
 from .errors import GpioError
 

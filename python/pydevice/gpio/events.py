@@ -9,12 +9,15 @@ edges were dropped.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import time
 from typing import Optional
 
 import gpiod
 
-__all__ = ["EdgeEvent", "EdgeCounter", "monotonic_to_posix"]
+from .tuples import LinuxpyTuple
+
+__all__ = ["EdgeEvent", "EdgeCounter", "LineEventId", "monotonic_to_posix"]
 
 
 def monotonic_to_posix(ns: int) -> float:
@@ -22,15 +25,28 @@ def monotonic_to_posix(ns: int) -> float:
     return time.time() - (time.monotonic_ns() - ns) / 1e9
 
 
+class LineEventId(enum.IntEnum):
+    """The kernel's edge event id (``GPIO_V2_LINE_EVENT_*``), linuxpy's ``LineEvent.type``."""
+
+    RISING_EDGE = 1
+    FALLING_EDGE = 2
+
+
 @dataclasses.dataclass(frozen=True)
-class EdgeEvent:
+class EdgeEvent(LinuxpyTuple):
     """One edge on one line.
 
     ``kind`` is ``"rising"`` or ``"falling"`` (logical, i.e. after active-low), ``value`` the
     line's logical value after the edge, ``timestamp_ns`` the kernel's timestamp on
-    ``clock`` (``"realtime"`` = POSIX time), ``global_seqno``/``line_seqno`` the kernel's
+    ``clock`` (``"realtime"`` = POSIX time; ``""`` = not known, see
+    :func:`pydevice.gpio.raw.read_one_event`), ``global_seqno``/``line_seqno`` the kernel's
     sequence numbers (per request / per line, starting at 1).
+
+    It also has linuxpy's ``LineEvent`` fields ``timestamp type line sequence line_sequence``
+    and unpacks in that order, as linuxpy's namedtuple does.
     """
+
+    _fields = ("timestamp", "type", "line", "sequence", "line_sequence")
 
     offset: int
     name: str
@@ -47,17 +63,19 @@ class EdgeEvent:
 
     @property
     def timestamp(self) -> float:
-        """Event time in POSIX seconds (converted when the clock is monotonic)."""
-        if self.clock == "realtime":
+        """Event time in POSIX seconds (converted when the clock is monotonic; the raw
+        clock's seconds when the clock is not known)."""
+        if self.clock in ("realtime", ""):
             return self.timestamp_ns / 1e9
         return monotonic_to_posix(self.timestamp_ns)
 
     # linuxpy's LineEvent field names (timestamp type line sequence line_sequence), so code
     # written against linuxpy.gpio reads our events unchanged.
     @property
-    def type(self) -> int:
-        """linuxpy's ``LineEvent.type``: the kernel's event id, 1 rising, 2 falling."""
-        return 1 if self.kind == "rising" else 2
+    def type(self) -> LineEventId:
+        """linuxpy's ``LineEvent.type``: the kernel's event id (``RISING_EDGE`` = 1,
+        ``FALLING_EDGE`` = 2)."""
+        return LineEventId.RISING_EDGE if self.kind == "rising" else LineEventId.FALLING_EDGE
 
     @property
     def line(self) -> int:

@@ -1,18 +1,14 @@
 """GPIO lines behind EPICS records.
 
-In ``st.cmd``::
-
-    pydev("from pydevice import gpio")
-    pydev("gpio.chip('gpiochip0').watch('GPIO17', bias='pull-up', debounce=0.005)")
-
-and in the database (``python -m pydevice.gpio db`` writes these)::
+In ``st.cmd``: ``pydev("from pydevice import gpio")``; in the database
+(``python -m pydevice.gpio db`` writes these)::
 
     record(bi, "P:GPIO17") {          # follows every edge; TIME = kernel edge timestamp
         field(DTYP, "pydev") field(SCAN, "I/O Intr") field(TSE, "-2")
-        field(INP, "@pydev.iointr('gpio:gpiochip0:GPIO17')") }
+        field(INP, "@pydev.iointr(gpio.chip('gpiochip0').watch('GPIO17', debounce=0.005))") }
     record(int64in, "P:GPIO17:Count") {  # edges counted, none lost (kernel seqno)
         field(DTYP, "pydev") field(SCAN, "I/O Intr") field(TSE, "-2")
-        field(INP, "@pydev.iointr('gpio:gpiochip0:GPIO17:count')") }
+        field(INP, "@pydev.iointr(gpio.chip('gpiochip0').watch('GPIO17', debounce=0.005, what='count'))") }
     record(bi, "P:GPIO22:Rd")  { field(DTYP, "pydev") field(SCAN, "1 second")
         field(INP, "@gpio.chip('gpiochip0').get('GPIO22')") }
     record(bo, "P:GPIO27")     { field(DTYP, "pydev")
@@ -20,6 +16,7 @@ and in the database (``python -m pydevice.gpio db`` writes these)::
     record(longout, "P:gpiochip0:Sync") { field(DTYP, "pydev") field(SCAN, "1 second")
         field(OUT, "@gpio.chip('gpiochip0').sync()") }
 
+``watch`` runs once, when the record initialises, and returns the ``pydev.iointr`` name.
 ``get``/``set`` request their line on first use; an error (missing chip, bad name, line in
 use) raises, so only that record goes INVALID with the message.  Watched lines are read by
 one thread per chip which pushes values with the kernel's edge timestamps; ``sync()`` (run
@@ -41,17 +38,15 @@ from typing import Any, Optional, Union
 
 import pydev
 
-from .chip import Device, chip_path
+from .device import Device, LineId, chip_path
 from .errors import ChipNotFoundError, GpioError, LineNotFoundError
 from .events import EdgeCounter, EdgeEvent
-from .request import Request
+from .line_request import Request
 from .settings import LineConfig
 
 __all__ = ["chip", "Lines", "iointr_name", "close_all"]
 
 log = logging.getLogger(__name__)
-
-LineId = Union[int, str]
 
 
 def iointr_name(chip: str, line: LineId, what: str = "") -> str:
@@ -64,7 +59,11 @@ class _Line:
     """One requested line of a :class:`Lines` (one gpiod request per line, so one line's
     trouble never affects another).  ``key`` is the line's offset (its spelling while the
     chip is absent); ``names`` are the spellings it was watched under, which name its
-    ``pydev.iointr`` pushes."""
+    ``pydev.iointr`` pushes.
+
+    thread safety: ``lock`` guards ``request`` (reads, writes, release) and the counter
+    between the reader thread and record links; taken after ``Lines._lock``, never before.
+    """
 
     def __init__(self, key: LineId, config: LineConfig) -> None:
         self.key = key
@@ -190,7 +189,7 @@ class Lines:
                     del self._lines[ln.key]
                     self._lines[off] = ln
                     ln.key = off
-            req = dev.request(ln.key, ln.config, consumer=self.consumer,
+            req = dev.request(ln.key, line_config=ln.config, consumer=self.consumer,
                               event_buffer_size=self.event_buffer_size if ln.watched else None)
             req.open()
         except GpioError as e:
@@ -290,16 +289,26 @@ class Lines:
         self._line(line, cfg)
 
     # -- watched inputs (I/O Intr records) ---------------------------------------------------
-    def watch(self, line: LineId, edge: str = "both", count: str = "rising", **config: Any) -> None:
+    def watch(self, line: LineId, edge: str = "both", count: str = "rising", what: str = "",
+              **config: Any) -> str:
         """Watch ``line`` for edges and push to the records registered under
         ``iointr_name(chip, line)`` (value), ``...:count`` (edges of kind ``count`` counted
-        without loss) and ``...:lost`` (events the kernel dropped).  ``config``: ``bias``,
-        ``active_low``, ``debounce`` (s).  A line that cannot be requested raises (so the
-        record or ``pydev()`` call shows why) but stays registered: :meth:`sync` retries it
-        and meanwhile puts its I/O Intr records into alarm with the error."""
+        without loss) and ``...:lost`` (events the kernel dropped); returns the name of
+        ``what`` (``""`` value, ``"count"``, ``"lost"``), so a record links
+        ``@pydev.iointr(gpio.chip('gpiochip0').watch('GPIO17'))``.  ``config``: ``bias``,
+        ``active_low``, ``debounce`` (s).  Watching a watched line only returns the name.
+
+        A line that does not exist on a present chip, or a bad setting, raises (the record
+        is disabled at init with the message).  A line that cannot be had now (chip missing,
+        line in use) is logged and stays registered: :meth:`sync` retries it and meanwhile
+        puts its I/O Intr records into alarm with the error."""
         if edge not in ("rising", "falling", "both"):
             raise ValueError(f"watch edge must be rising, falling or both, not {edge!r}")
+        if what not in ("", "count", "lost"):
+            raise ValueError(f"watch what= must be '', 'count' or 'lost', not {what!r}")
         cfg = LineConfig(direction="input", edge=edge, clock="realtime", **config)
+        counter = EdgeCounter(count, edge)  # checks count= before anything is registered
+        name = iointr_name(self.chip, line, what)
         with self._lock:
             try:
                 ln = self._lines.get(self._key(line))
@@ -309,21 +318,25 @@ class Lines:
                 raise GpioError(f"{self.chip} line {line}: already used unwatched here")
             if ln is not None and line not in ln.names:
                 ln.names.append(line)
-            if ln is not None and ln.watched and ln.request is not None:
-                return  # watched already (e.g. st.cmd and a PINI record): keep its count
+            if ln is not None and ln.watched:
+                return name  # watched already (another record, st.cmd): keep its count
             if ln is None:
                 ln = self._entry(line, cfg)
                 ln.names.append(line)
             ln.config = cfg
             ln.watched = True
             if ln.counter is None:
-                ln.counter = EdgeCounter(count, edge)
+                ln.counter = counter
             if ln.request is None:
                 try:
                     self._line(line, cfg)
-                except GpioError as e:
+                except LineNotFoundError as e:
                     raise self._failed(line, e, "READ") from None
+                except GpioError as e:
+                    self._failed(line, e, "READ")  # logged; sync() retries and alarms
+                    return name
                 self._add_reader(ln)
+        return name
 
     def counts(self, line: LineId) -> EdgeCounter:
         """The edge counter of a watched line."""

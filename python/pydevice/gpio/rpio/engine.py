@@ -6,9 +6,9 @@ import threading
 from typing import Any, Callable, Optional
 
 from ..boards import PI_CHIP_LABELS, bcm_line_name, board_to_bcm, read_board_info
-from ..chip import Device, _gpio_paths, chip_path, find_line
+from ..device import Device, _gpio_paths, chip_path, find_line
 from ..errors import GpioError, LineNotFoundError
-from ..request import Request
+from ..line_request import Request
 from ..settings import LineConfig
 from .loop import InterruptLoop
 
@@ -41,7 +41,11 @@ class _Pin:
 
 
 class Engine:
-    """One RPIO instance (the module functions use a default one)."""
+    """One RPIO instance (the module functions use a default one).
+
+    thread safety: ``_lock`` guards the pins, the opened chips and the loop; the module
+    functions may be called from any thread, also from callbacks.
+    """
 
     def __init__(self, consumer: str = "RPIO") -> None:
         self.consumer = consumer
@@ -102,7 +106,7 @@ class Engine:
                     pin.request.configure(config)
                 return pin
             dev, off = self.locate(channel)
-            req = dev.request(off, config, consumer=self.consumer, event_buffer_size=1024)
+            req = dev.request(off, line_config=config, consumer=self.consumer, event_buffer_size=1024)
             req.open()
             pin = self._pins[channel] = _Pin(channel, self.to_bcm(channel), req)
             log.debug("claimed GPIO %s: %s", channel, req.describe())

@@ -42,7 +42,12 @@ class TcpClient:
 
 
 class InterruptLoop:
-    """The epoll loop behind ``wait_for_interrupts``."""
+    """The epoll loop behind ``wait_for_interrupts``.
+
+    thread safety: ``_lock`` guards the handler, server and client tables (changed from
+    any thread, read by the loop thread); ``_running`` lets one thread run the loop at a
+    time; ``_slots`` bounds the threaded callbacks queued to the pool.
+    """
 
     def __init__(self, workers: int = 4, max_pending: int = 64) -> None:
         self._epoll = select.epoll()

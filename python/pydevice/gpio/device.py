@@ -8,7 +8,8 @@
 """
 from __future__ import annotations
 
-import dataclasses
+import asyncio
+import contextlib
 import errno
 import glob
 import logging
@@ -16,67 +17,34 @@ import os
 import pathlib
 import re
 import threading
-from typing import Any, Iterator, Mapping, Optional, Union
+from typing import Any, AsyncIterator, Collection, Iterator, Optional, Union
 
 import gpiod
 
 from .errors import ChipNotFoundError, GpioError, LineNotFoundError
-from .settings import LineConfig, LineFlag, enum_name, to_config
+from .info import Info, LineInfo, LineInfoEvent, info_event_from_gpiod, line_info_from_gpiod
+from .settings import LineConfig, to_config
 
-__all__ = ["Device", "ChipInfo", "LineInfo", "find", "iter_devices", "iter_gpio_files",
-           "chip_path", "line_info_from_gpiod"]
+__all__ = ["Device", "find", "iter_devices", "iter_gpio_files", "chip_path", "find_line",
+           "expand_from_list", "LineId", "LineKey"]
 
 log = logging.getLogger(__name__)
 
 LineId = Union[int, str]
 LineKey = Union[LineId, slice, tuple, list]
 
-
-@dataclasses.dataclass(frozen=True)
-class LineInfo:
-    """A snapshot of one line's state (see :meth:`Device.line_info`)."""
-
-    offset: int
-    name: str
-    used: bool
-    consumer: str
-    direction: str
-    active_low: bool
-    bias: str
-    drive: str
-    edge: str
-    clock: str
-    debounce: float
-
-    @property
-    def flags(self) -> LineFlag:
-        """The line's state as kernel flags (``USED`` included)."""
-        cfg = LineConfig(direction=self.direction, active_low=self.active_low,
-                         bias="as-is" if self.bias == "unknown" else self.bias, drive=self.drive,
-                         edge=self.edge, clock=self.clock)
-        return cfg.flags | (LineFlag.USED if self.used else LineFlag(0))
+_DEFAULT = object()  # "not given" (linuxpy's sentinel): a request's blocking follows the Device's
 
 
-def line_info_from_gpiod(li: gpiod.LineInfo) -> LineInfo:
-    """Convert a ``gpiod.LineInfo``."""
-    return LineInfo(offset=li.offset, name=li.name or "", used=li.used,
-                    consumer=li.consumer or "", direction=enum_name(li.direction),
-                    active_low=li.active_low, bias=enum_name(li.bias), drive=enum_name(li.drive),
-                    edge=enum_name(li.edge_detection), clock=enum_name(li.event_clock),
-                    debounce=li.debounce_period.total_seconds())
-
-
-@dataclasses.dataclass(frozen=True)
-class ChipInfo:
-    """A chip's name (``gpiochipN``), label (driver) and its lines."""
-
-    name: str
-    label: str
-    path: str
-    lines: tuple
-
-    def __len__(self) -> int:
-        return len(self.lines)
+def expand_from_list(key: Union[int, slice, tuple, list], minimum: int, maximum: int) -> list:
+    """linuxpy's key expansion: an int, a slice (its start defaulting to ``minimum``, its
+    stop to ``maximum``) or a tuple/list of those, as a list of line numbers."""
+    if isinstance(key, int):
+        return [key]
+    if isinstance(key, slice):
+        start = minimum if key.start is None else key.start
+        return list(range(maximum)[slice(start, key.stop, key.step)])
+    return [line for item in key for line in expand_from_list(item, minimum, maximum)]
 
 
 def _gpio_paths(path: Union[str, os.PathLike] = "/dev") -> Iterator[str]:
@@ -128,33 +96,64 @@ def chip_path(chip: Union[int, str]) -> str:
 
 
 class Device:
-    """An open GPIO chip (``/dev/gpiochipN``).
+    """An open GPIO chip (``/dev/gpiochipN``), as linuxpy's ``Device``.
 
-    ``chip`` is a number, ``gpiochipN``, a path or the chip's label.  Use it as a context
-    manager or call :meth:`close`.  Indexing (``dev[5]``, ``dev[5, 6]``, ``dev["GPIO17"]``,
-    ``dev[0:4]``) returns a lazy :class:`~pydevice.gpio.request.Request` for input lines.
+    ``chip`` is a number, ``gpiochipN``, a path (``str`` or :class:`pathlib.Path`) or the
+    chip's label.  Use it as a context manager or call :meth:`close`.  Indexing (``dev[5]``,
+    ``dev[5, 6]``, ``dev["GPIO17"]``, ``dev[0:4]``) returns a lazy
+    :class:`~pydevice.gpio.line_request.Request` for input lines; :meth:`request` takes linuxpy's
+    configurations.  Iterating (``for event in dev``, ``async for``) yields the
+    :class:`~pydevice.gpio.info.LineInfoEvent` of the lines watched with :meth:`watch_lines`
+    or :meth:`watching`.  ``blocking`` (as linuxpy, default False) is the mode of the chip's
+    file and of the requests' files unless a request says otherwise.
+
+    thread safety: ``_lock`` serialises use of the underlying ``gpiod.Chip``; a Device may be
+    shared between threads.
     """
 
-    def __init__(self, chip: Union[int, str] = 0, consumer: str = "pydevice") -> None:
+    def __init__(self, chip: Union[int, str, os.PathLike] = 0, consumer: str = "pydevice",
+                 blocking: bool = False) -> None:
+        if isinstance(chip, os.PathLike):
+            chip = os.fspath(chip)
         self.path = chip_path(chip)
         self.consumer = consumer
+        self.blocking = bool(blocking)
         self._lock = threading.RLock()
-        try:
-            self._chip: Optional[gpiod.Chip] = gpiod.Chip(self.path)
-        except OSError as e:
-            raise GpioError(f"GPIO chip '{chip}' ({self.path}): cannot open: {e.strerror}") from e
-        info = self._chip.get_info()
+        self._chip: Optional[gpiod.Chip] = None
+        self.open()
+        info = self.gpiod_chip.get_info()
         self.name: str = info.name
         self.label: str = info.label
         self.num_lines: int = info.num_lines
 
+    @classmethod
+    def from_id(cls, number: int, **kwargs: Any) -> "Device":
+        """``Device.from_id(0)`` is ``/dev/gpiochip0`` (as linuxpy)."""
+        return cls(f"/dev/gpiochip{int(number)}", **kwargs)
+
     # -- lifetime ---------------------------------------------------------------------------
+    def open(self) -> "Device":
+        """Open the chip's file (done by the constructor; again after :meth:`close`)."""
+        with self._lock:
+            if self._chip is None:
+                try:
+                    self._chip = gpiod.Chip(self.path)
+                except OSError as e:
+                    raise GpioError(f"GPIO chip {self.path}: cannot open: {e.strerror}") from e
+                os.set_blocking(self._chip.fd, self.blocking)
+        return self
+
     def close(self) -> None:
         """Close the chip's file (requests already made stay valid)."""
         with self._lock:
             if self._chip is not None:
                 self._chip.close()
                 self._chip = None
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return self._chip is None
 
     def __enter__(self) -> "Device":
         return self
@@ -175,6 +174,11 @@ class Device:
     def fileno(self) -> int:
         """The chip's file descriptor (readable when a watched line's info changes)."""
         return self.gpiod_chip.fd
+
+    @property
+    def is_blocking(self) -> bool:
+        """True if the chip's file is in blocking mode (as linuxpy)."""
+        return os.get_blocking(self.fileno())
 
     def describe(self, line: Optional[LineId] = None) -> str:
         """``gpiochip0`` or ``gpiochip0 line 17 (GPIO17)``, short enough for AMSG."""
@@ -211,7 +215,7 @@ class Device:
     def offsets(self, key: LineKey) -> list:
         """Expand a key (offset, name, slice, or a tuple/list of those) to offsets."""
         if isinstance(key, slice):
-            return list(range(self.num_lines))[key]
+            return expand_from_list(key, 0, self.num_lines)
         if isinstance(key, (tuple, list)):
             out: list = []
             for k in key:
@@ -229,14 +233,19 @@ class Device:
         with self._lock:
             return line_info_from_gpiod(self.gpiod_chip.get_line_info(off))
 
-    def get_info(self) -> ChipInfo:
-        """Chip name, label and every line's info."""
-        return ChipInfo(self.name, self.label, self.path,
-                        tuple(self.line_info(i) for i in range(self.num_lines)))
+    def get_info(self) -> Info:
+        """Chip name, label and every line's info (linuxpy's ``Info``)."""
+        return Info(self.name, self.label, [self.line_info(i) for i in range(self.num_lines)])
 
+    def names(self) -> dict:
+        """``{name: offset}`` of the named lines."""
+        return {li.name: li.offset for li in self.get_info().lines if li.name}
+
+    # -- line info events -------------------------------------------------------------------
     def watch_line_info(self, line: LineId) -> LineInfo:
-        """Start watching a line's info: :meth:`info_events` then reports when it is
-        requested, released or reconfigured (by anyone).  Returns its current info."""
+        """Start watching a line's info: iterating the device (or :meth:`info_events`) then
+        reports when it is requested, released or reconfigured (by anyone).  Returns its
+        current info."""
         off = self.offset(line)
         with self._lock:
             return line_info_from_gpiod(self.gpiod_chip.watch_line_info(off))
@@ -247,64 +256,107 @@ class Device:
         with self._lock:
             self.gpiod_chip.unwatch_line_info(off)
 
-    def info_events(self, timeout: Optional[float] = None) -> Iterator[tuple]:
-        """``(kind, LineInfo, timestamp_ns)`` of watched lines as they come, ``kind`` being
-        ``"requested"``, ``"released"`` or ``"reconfigured"``; ends after ``timeout`` s
+    def watch_line(self, line: LineId) -> None:
+        """linuxpy's name for :meth:`watch_line_info`."""
+        self.watch_line_info(line)
+
+    def unwatch_line(self, line: LineId) -> None:
+        """linuxpy's name for :meth:`unwatch_line_info`."""
+        self.unwatch_line_info(line)
+
+    def watch_lines(self, lines: Collection[LineId]) -> None:
+        """Watch the info of each of ``lines``."""
+        for line in lines:
+            self.watch_line_info(line)
+
+    def unwatch_lines(self, lines: Collection[LineId]) -> None:
+        """Stop watching the info of each of ``lines``."""
+        for line in lines:
+            self.unwatch_line_info(line)
+
+    @contextlib.contextmanager
+    def watching(self, lines: Collection[LineId]) -> Iterator[None]:
+        """Watch ``lines`` for the duration of a ``with`` block."""
+        self.watch_lines(lines)
+        try:
+            yield
+        finally:
+            self.unwatch_lines(lines)
+
+    def line_info_events(self, timeout: Optional[float] = None) -> Iterator[LineInfoEvent]:
+        """:class:`LineInfoEvent` of watched lines as they come; ends after ``timeout`` s
         without any (None: never)."""
-        kinds = {gpiod.InfoEvent.Type.LINE_REQUESTED: "requested",
-                 gpiod.InfoEvent.Type.LINE_RELEASED: "released",
-                 gpiod.InfoEvent.Type.LINE_CONFIG_CHANGED: "reconfigured"}
         while True:
             if not self.gpiod_chip.wait_info_event(timeout):
                 return
             with self._lock:
-                ev = self.gpiod_chip.read_info_event()
-            yield kinds[ev.event_type], line_info_from_gpiod(ev.line_info), ev.timestamp_ns
+                try:
+                    ev = self.gpiod_chip.read_info_event()
+                except BlockingIOError:
+                    continue  # another reader took it
+            yield info_event_from_gpiod(ev)
 
-    def names(self) -> dict:
-        """``{name: offset}`` of the named lines."""
-        return {li.name: li.offset for li in self.get_info().lines if li.name}
+    def info_events(self, timeout: Optional[float] = None) -> Iterator[tuple]:
+        """``(kind, LineInfo, timestamp_ns)`` of watched lines as they come, ``kind`` being
+        ``"requested"``, ``"released"`` or ``"reconfigured"``; ends after ``timeout`` s
+        without any (None: never)."""
+        for ev in self.line_info_events(timeout):
+            yield ev.kind, ev.info, ev.timestamp_ns
+
+    def info_stream(self, lines: Collection[LineId]) -> Iterator[LineInfoEvent]:
+        """Watch ``lines`` and yield their info events (endless; unwatches when closed)."""
+        with self.watching(lines):
+            yield from self
+
+    def __iter__(self) -> Iterator[LineInfoEvent]:
+        """Endless stream of the watched lines' :class:`LineInfoEvent` (as linuxpy)."""
+        return self.line_info_events(None)
+
+    async def async_line_info_events(self) -> AsyncIterator[LineInfoEvent]:
+        """The watched lines' info events as an async iterator (the event loop never blocks
+        on the chip)."""
+        loop = asyncio.get_running_loop()
+        fd = self.fileno()
+        ready = asyncio.Event()
+        loop.add_reader(fd, ready.set)
+        try:
+            while True:
+                await ready.wait()
+                ready.clear()
+                for ev in self.line_info_events(0):
+                    yield ev
+        finally:
+            loop.remove_reader(fd)
+
+    def __aiter__(self) -> AsyncIterator[LineInfoEvent]:
+        """Asynchronous stream of the watched lines' :class:`LineInfoEvent` (as linuxpy)."""
+        return self.async_line_info_events()
 
     # -- requests ---------------------------------------------------------------------------
-    def request(self, lines: Union[LineKey, Mapping[LineId, Any]],
-                config: Union[None, LineConfig, int, Mapping[str, Any]] = None, *,
+    def request(self, config: Any = None, blocking: Any = _DEFAULT, *,
+                line_config: Union[None, LineConfig, int, dict] = None,
                 consumer: Optional[str] = None, event_buffer_size: Optional[int] = None,
-                **settings: Any) -> "Request":
-        """A lazy request for ``lines`` (open it with ``with`` or :meth:`Request.open`).
+                values: Optional[dict] = None, **settings: Any) -> "Request":
+        """A lazy request (open it with ``with`` or :meth:`Request.open`), as linuxpy's
+        ``Device.request(config=None, blocking=...)``.
 
-        ``lines`` is an offset, a name, a slice, a tuple/list of those, or a mapping of
-        line -> configuration (per-line settings).  ``config``/keywords configure all lines:
-        ``direction``, ``active_low``, ``bias``, ``drive``, ``edge``, ``debounce`` (s),
-        ``clock``, ``value`` (initial output), or ``config=LineFlag....``.
-        ``values={line: v}`` gives per-line initial outputs.
+        ``config`` is linuxpy's: None (every line), a line, a list of lines and line
+        configurations, or ``{"name": consumer, "lines": ...}`` (see
+        :mod:`pydevice.gpio.request_config`); lines may be offsets, names or slices.
+        ``blocking`` defaults to the Device's.  Settings for every line (a line's own
+        configuration overrides them): keywords ``direction``, ``active_low``, ``bias``,
+        ``drive``, ``edge``, ``debounce`` (s), ``clock``, ``value`` (initial output), or
+        ``line_config=LineFlag....``; ``values={line: v}`` gives per-line initial outputs.
         """
-        from .request import Request
+        from .line_request import Request
 
-        values = settings.pop("values", None) or {}
-        per_line: dict = {}
-        if isinstance(lines, Mapping):
-            for k, v in lines.items():
-                for off in self.offsets(k):
-                    per_line[off] = to_config(v if v is not None else config, **settings)
-        else:
-            base = to_config(config, **settings)
-            for off in self.offsets(lines):
-                per_line[off] = base
-        if not per_line:
-            raise ValueError(f"{self.describe()}: request for no lines")
-        for k, v in values.items():
-            for off in self.offsets(k):
-                if off not in per_line:
-                    raise ValueError(f"{self.describe(off)}: value given for a line not requested")
-                per_line[off] = per_line[off].replace(value=v)
-        return Request(self, per_line, consumer=consumer or self.consumer,
-                       event_buffer_size=event_buffer_size)
+        return Request(self, config, self.blocking if blocking is _DEFAULT else blocking,
+                       consumer=consumer, event_buffer_size=event_buffer_size,
+                       base=to_config(line_config, **settings), values=values)
 
     def __getitem__(self, key: LineKey) -> "Request":
-        return self.request(key)
-
-    def __iter__(self) -> Iterator[LineInfo]:
-        return iter(self.get_info().lines)
+        """A lazy input request for ``key`` (equivalent to ``device.request(key)``)."""
+        return self.request(list(key) if isinstance(key, tuple) else key)
 
 
 def iter_devices(path: str = "/dev", **kwargs: Any) -> Iterator[Device]:
