@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-DEFINITION = re.compile(r"^(?!static\b)[A-Za-z_][\w \t\*]*?\b(pydev\w+)\s*\([^;]*$", re.M)
+DEFINITION = re.compile(r"^(?!static\b)[A-Za-z_][\w \t\*]*?\b(pydev\w+)\s*\((?:[^;]*|[^;]*\)\s*\{.*)$", re.M)
 CALL = re.compile(r"\b(pydev\w+)\s*\(")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)

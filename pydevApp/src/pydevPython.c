@@ -3,7 +3,7 @@
  * The interpreter (started here unless the process already runs one), the shared namespace,
  * compiling links through pydevice.snippet, running them, turning field macros into Python
  * values and results into pydevResult, and the built-in module `pydev`.
- * Nothing here takes a record lock.
+ * It sees call descriptions (pydevPyCall), not records; nothing here takes a record lock.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -15,7 +15,6 @@
 
 #include <alarm.h>
 #include <dbAccess.h>
-#include <dbCommon.h>
 #include <epicsEndian.h>
 #include <epicsEvent.h>
 #include <epicsExit.h>
@@ -24,7 +23,7 @@
 #include <errlog.h>
 #include <initHooks.h>
 
-#include "pydev.h"
+#include "pydevPython.h"
 #include "pydevPaths.h"
 
 #ifndef PYDEV_PYTHON_DIR
@@ -157,12 +156,13 @@ static void printException(const char *header, PyObject *exc)
 }
 
 /* exc on the console after a line naming the record and its link (then what, if any). */
-static void printLinkException(pydevRecord *rec, const char *what, PyObject *exc)
+static void printLinkException(const char *name, const char *link, const char *what,
+                               PyObject *exc)
 {
-    size_t size = strlen(rec->link) + strlen(what) + PVNAME_STRINGSZ + 16;
+    size_t size = strlen(link) + strlen(what) + strlen(name) + 16;
     char *header = malloc(size);
     if (header)
-        epicsSnprintf(header, size, "pydev: %s: @%s%s", pydevRecordName(rec), rec->link, what);
+        epicsSnprintf(header, size, "pydev: %s: @%s%s", name, link, what);
     printException(header, exc);
     free(header);
 }
@@ -189,27 +189,40 @@ static void alarmFromException(PyObject *exc, int isOutput, pydevResult *res)
     pydevResultAlarm(res, isOutput ? WRITE_ALARM : READ_ALARM, INVALID_ALARM, msg);
 }
 
+/* At most one console message per record every 10 s; the next one says how many were dropped. */
+static int logAllowed(pydevPyLog *log, unsigned long *suppressed)
+{
+    double now = pydevNow();
+    if (log->lastLog != 0.0 && now - log->lastLog < 10.0) {
+        log->suppressed++;
+        return 0;
+    }
+    log->lastLog = now;
+    *suppressed = log->suppressed;
+    log->suppressed = 0;
+    return 1;
+}
+
 /* Take the pending exception: alarm result, and a rate-limited traceback on the console. */
-static void failRun(pydevRecord *rec)
+static void failRun(const pydevPyCall *call, pydevResult *res)
 {
     PyObject *exc = takeException();
     unsigned long suppressed;
     if (!exc) {
-        pydevResultAlarm(&rec->result, READ_ALARM, INVALID_ALARM, "unknown error");
+        pydevResultAlarm(res, call->isOutput ? WRITE_ALARM : READ_ALARM, INVALID_ALARM,
+                         "unknown error");
         return;
     }
-    alarmFromException(exc, pydevIsOutput(rec), &rec->result);
-    rec->errors++;
-    epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
+    alarmFromException(exc, call->isOutput, res);
     if (PyObject_IsInstance(exc, alarmType) == 1) {
-        if (pydevLogAllowed(rec, &suppressed))
-            errlogPrintf("pydev: %s: pydev.Alarm %s/%s: %s\n", pydevRecordName(rec),
-                         epicsAlarmConditionStrings[rec->result.stat],
-                         epicsAlarmSeverityStrings[rec->result.sevr], rec->result.msg);
-    } else if (pydevLogAllowed(rec, &suppressed)) {
-        printLinkException(rec, "", exc);
+        if (logAllowed(call->log, &suppressed))
+            errlogPrintf("pydev: %s: pydev.Alarm %s/%s: %s\n", call->name,
+                         epicsAlarmConditionStrings[res->stat],
+                         epicsAlarmSeverityStrings[res->sevr], res->msg);
+    } else if (logAllowed(call->log, &suppressed)) {
+        printLinkException(call->name, call->link, "", exc);
         if (suppressed)
-            errlogPrintf("pydev: %s: (%lu more errors not shown)\n", pydevRecordName(rec), suppressed);
+            errlogPrintf("pydev: %s: (%lu more errors not shown)\n", call->name, suppressed);
     }
     PyErr_Clear();
     Py_DECREF(exc);
@@ -588,9 +601,10 @@ static int convert(PyObject *obj, const pydevTarget *t, pydevResult *res)
     return rc;
 }
 
-void pydevPyConvertPushed(void *value, const pydevTarget *target, pydevResult *res)
+/* pydevIointrConvert for a pushed Python object (the pusher holds the GIL) */
+static void convertPushed(const void *value, const pydevTarget *target, pydevResult *res)
 {
-    PyObject *obj = value;
+    PyObject *obj = (PyObject *)value;
     if (PyExceptionInstance_Check(obj)) {
         alarmFromException(obj, 0, res);
     } else if (convert(obj, target, res)) {
@@ -636,7 +650,7 @@ static PyObject *scalarToPy(short dbr, const void *p)
     }
 }
 
-static PyObject *macroToPy(const pydevMacro *m)
+static PyObject *macroToPy(const pydevFieldValue *m)
 {
     long size = dbValueSize(m->dbrType), k;
     if (m->asString)
@@ -665,52 +679,52 @@ static PyObject *macroToPy(const pydevMacro *m)
 
 /* ---- running a link -------------------------------------------------------------------- */
 
-static void trace(pydevRecord *rec, PyObject *result, double seconds)
+static void trace(const pydevPyCall *call, PyObject *result, const pydevResult *res,
+                  double seconds)
 {
     PyObject *text = result ? PyObject_Repr(result) : NULL;
     const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
     PyErr_Clear();
-    printf("pydev: %s: @%s -> %.200s (%.1f us)\n", pydevRecordName(rec), rec->link,
-           s ? s : rec->result.msg, seconds * 1e6);
+    printf("pydev: %s: @%s -> %.200s (%.1f us)\n", call->name, call->link, s ? s : res->msg,
+           seconds * 1e6);
     Py_XDECREF(text);
 }
 
-void pydevPyRun(pydevRecord *rec)
+int pydevPyRun(const pydevPyCall *call, pydevResult *res)
 {
     PyObject *args[16], **argv = args, *result = NULL;
     PyGILState_STATE gil = PyGILState_Ensure();
     double start = pydevNow();
-    int i, n = rec->nmacros;
+    int i, n = call->nargs, rc = 0;
 
     if (n > 16 && !(argv = PyMem_Malloc(n * sizeof(PyObject *))))
         n = -1;
     for (i = 0; i < n; i++)
-        if (!(argv[i] = macroToPy(&rec->macros[i])))
+        if (!(argv[i] = macroToPy(&call->args[i])))
             break;
     if (i == n)
-        result = PyObject_Vectorcall(rec->function, argv, n, NULL);
+        result = PyObject_Vectorcall((PyObject *)call->code, argv, n, NULL);
     while (--i >= 0)
         Py_DECREF(argv[i]);
     if (argv != args)
         PyMem_Free(argv);
 
-    if (!result)
-        failRun(rec);
-    else if (result == Py_None && pydevIsOutput(rec))
-        rec->result.kind = PYDEV_RESULT_NONE;
-    else if (convert(result, &rec->target, &rec->result))
-        failRun(rec);
-    epicsTimeGetCurrent(&rec->result.time);
-    rec->runs++;
-    rec->seconds += pydevNow() - start;
-    if (rec->prec->tpro)
-        trace(rec, result, pydevNow() - start);
+    if (!result || (!(result == Py_None && call->isOutput) && convert(result, call->target, res))) {
+        failRun(call, res);
+        rc = -1;
+    } else if (result == Py_None) {
+        res->kind = PYDEV_RESULT_NONE;
+    }
+    epicsTimeGetCurrent(&res->time);
+    if (call->trace)
+        trace(call, result, res, pydevNow() - start);
     Py_XDECREF(result);
     PyGILState_Release(gil);
+    return rc;
 }
 
-int pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields, char *err,
-                   size_t errlen)
+int pydevPyCompile(const char *recordName, const char *linkText, const char *const *fields,
+                   int nfields, pydevPyLink *out, char *err, size_t errlen)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject *names = PyFrozenSet_New(NULL), *link = NULL, *macros, *iointr;
@@ -726,14 +740,13 @@ int pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields, cha
         }
     }
     if (names)
-        link = PyObject_CallFunction(compileLink, "ssOO", rec->link, pydevRecordName(rec), names,
-                                     globals);
+        link = PyObject_CallFunction(compileLink, "ssOO", linkText, recordName, names, globals);
     if (!link) {
         PyObject *exc = takeException();
         if (exc) {
             if (PyErr_GivenExceptionMatches(exc, PyExc_SyntaxError))
                 PyException_SetTraceback(exc, Py_None);  /* the caret says it all */
-            printLinkException(rec, ": the link cannot be used:", exc);
+            printLinkException(recordName, linkText, ": the link cannot be used:", exc);
             describe(exc, err, errlen);
         } else {
             epicsSnprintf(err, errlen, "cannot compile the link");
@@ -741,27 +754,28 @@ int pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields, cha
         Py_XDECREF(exc);
         goto done;
     }
-    rec->function = PyTuple_GET_ITEM(link, 0);
-    Py_INCREF((PyObject *)rec->function);
+    memset(out, 0, sizeof(*out));
     macros = PyTuple_GET_ITEM(link, 1);
     iointr = PyTuple_GET_ITEM(link, 2);
-    rec->runsFieldCode = PyObject_IsTrue(PyTuple_GET_ITEM(link, 3)) == 1;
-    rec->nmacros = (int)PyTuple_GET_SIZE(macros);
-    rec->macros = calloc(rec->nmacros ? rec->nmacros : 1, sizeof(pydevMacro));
-    for (i = 0; rec->macros && i < rec->nmacros; i++)
-        strncpy(rec->macros[i].name, PyUnicode_AsUTF8(PyTuple_GET_ITEM(macros, i)),
-                sizeof(rec->macros[i].name) - 1);
+    out->runsFieldCode = PyObject_IsTrue(PyTuple_GET_ITEM(link, 3)) == 1;
+    out->nmacros = (int)PyTuple_GET_SIZE(macros);
+    out->macros = calloc(out->nmacros ? out->nmacros : 1, sizeof(pydevFieldValue));
+    for (i = 0; out->macros && i < out->nmacros; i++)
+        strncpy(out->macros[i].name, PyUnicode_AsUTF8(PyTuple_GET_ITEM(macros, i)),
+                sizeof(out->macros[i].name) - 1);
     if (iointr != Py_None) {
         const char *name = PyUnicode_AsUTF8(iointr);
-        if (!name || strlen(name) >= sizeof(rec->iointrName)) {
+        if (!name || strlen(name) >= sizeof(out->iointrName)) {
             PyErr_Clear();
             epicsSnprintf(err, errlen, "iointr name too long (at most %d characters)",
-                          (int)sizeof(rec->iointrName) - 1);
+                          (int)sizeof(out->iointrName) - 1);
             goto done;
         }
-        strcpy(rec->iointrName, name);
+        strcpy(out->iointrName, name);
     }
-    rc = rec->macros ? 0 : -1;
+    out->code = (pydevPyCode *)PyTuple_GET_ITEM(link, 0);
+    Py_INCREF((PyObject *)out->code);
+    rc = out->macros ? 0 : -1;
     if (rc)
         epicsSnprintf(err, errlen, "out of memory");
 done:
@@ -791,15 +805,15 @@ static pydevIointr *iointrByName(PyObject *name)
     return io;
 }
 
-void pydevPyPrimeSlot(pydevRecord *rec)
+void pydevPyPrimeSlot(pydevIointrSlot *slot, const char *name)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
-    PyObject *value = lastPushed ? PyDict_GetItemString(lastPushed, rec->iointrName) : NULL;
+    PyObject *value = lastPushed ? PyDict_GetItemString(lastPushed, name) : NULL;
     if (value) {
-        pydevIointr *io = pydevIointrOf(rec->slot);
+        pydevIointr *io = pydevIointrOf(slot);
         epicsTimeStamp stamp = pydevIointrLastTime(io);
         Py_INCREF(value);
-        pydevIointrStore(rec->slot, value, &stamp, pydevIointrLastSeq(io));
+        pydevIointrStore(slot, convertPushed, value, &stamp, pydevIointrLastSeq(io));
         Py_DECREF(value);
     }
     PyErr_Clear();
@@ -861,7 +875,7 @@ static PyObject *pyIointr(PyObject *self, PyObject *const *args, Py_ssize_t narg
         Py_DECREF(value);
         return NULL;
     }
-    pydevIointrPush(io, value, &stamp);
+    pydevIointrPush(io, convertPushed, value, &stamp);
     Py_DECREF(value);
     Py_RETURN_NONE;
 }

@@ -38,7 +38,12 @@
 #include <aaiRecord.h>
 #include <aaoRecord.h>
 
-#include "pydev.h"
+#include "pydevValue.h"
+#include "pydevIointr.h"
+#include "pydevWorkers.h"
+#include "pydevStats.h"
+#include "pydevPython.h"
+#include "pydevRecord.h"
 
 typedef struct pydevRecordType {
     const char *name;
@@ -78,6 +83,29 @@ static const pydevRecordType recordTypes[] = {
 };
 #define NTYPES (sizeof(recordTypes) / sizeof(recordTypes[0]))
 
+/* Per-record state (dpvt); only this file writes it. */
+typedef struct pydevRecord {
+    pydevJob job;                        /* first: the worker runs it */
+    dbCommon *prec;
+    const pydevRecordType *type;
+    const char *link;                    /* the code, as written after '@' */
+    pydevPyLink code;                    /* the compiled link and its field macros */
+    DBADDR *macroAddr;                   /* where each field macro is read from */
+    DBADDR val;                          /* the record's VAL */
+    pydevTarget target;
+    pydevResult result;                  /* worker -> record */
+    pydevIointrSlot *slot;               /* when the link is pydev.iointr('name') */
+    pydevPyLog log;                      /* console rate limit of its errors */
+    /* statistics, written by whoever processes the record */
+    unsigned long runs, errors;
+    double seconds;
+    char lastError[40];
+    char *disabled;                      /* why the record cannot run (set at init), or NULL */
+    int running;                         /* atomic: queued or running in a worker */
+    int timedOut;                        /* the watch thread completes the record: TIMEOUT */
+    struct pydevRecord *nextRecord;
+} pydevRecord;
+
 /* Valid field names per record type, handed to the snippet compiler for macro detection. */
 static struct {
     const char **names;
@@ -89,101 +117,25 @@ static volatile int stopping;  /* the IOC is ending: no more Python runs */
 
 static char *valueBuffer(const pydevRecord *rec);
 
-const char *pydevRecordName(const pydevRecord *rec) { return rec->prec->name; }
-int pydevIsOutput(const pydevRecord *rec) { return rec->type->isOutput; }
-
-double pydevNow(void) { return epicsMonotonicGet() * 1e-9; }
-
-/* At most one console message per record every 10 s; the next one says how many were dropped. */
-int pydevLogAllowed(pydevRecord *rec, unsigned long *suppressed)
+/* Where a result for VAL goes: arrays and lsi/lso keep their own buffer pointer and count. */
+static pydevPlace valuePlace(const pydevRecord *rec)
 {
-    double now = pydevNow();
-    if (rec->lastLog != 0.0 && now - rec->lastLog < 10.0) {
-        rec->suppressed++;
-        return 0;
-    }
-    rec->lastLog = now;
-    *suppressed = rec->suppressed;
-    rec->suppressed = 0;
-    return 1;
-}
-
-int pydevResultAlloc(pydevResult *res, const pydevTarget *target)
-{
-    size_t size = 0;
-    memset(res, 0, sizeof(*res));
-    if (target->shape == PYDEV_STRING || target->shape == PYDEV_LSTRING)
-        size = target->capacity;
-    else if (target->shape == PYDEV_ARRAY)
-        size = (size_t)target->capacity * target->elemSize;
-    if (size && !(res->buf = calloc(1, size)))
-        return -1;
-    return 0;
-}
-
-void pydevResultAlarm(pydevResult *res, epicsEnum16 stat, epicsEnum16 sevr, const char *msg)
-{
-    res->kind = PYDEV_RESULT_ALARM;
-    res->stat = stat;
-    res->sevr = sevr;
-    strncpy(res->msg, msg, sizeof(res->msg) - 1);
-    res->msg[sizeof(res->msg) - 1] = '\0';
-}
-
-static void storeScalar(void *field, short dbfType, const pydevResult *res)
-{
-    switch (dbfType) {
-    case DBF_CHAR:   *(epicsInt8 *)field = (epicsInt8)res->i; break;
-    case DBF_UCHAR:  *(epicsUInt8 *)field = (epicsUInt8)res->i; break;
-    case DBF_SHORT:  *(epicsInt16 *)field = (epicsInt16)res->i; break;
-    case DBF_USHORT:
-    case DBF_ENUM:   *(epicsUInt16 *)field = (epicsUInt16)res->i; break;
-    case DBF_LONG:   *(epicsInt32 *)field = (epicsInt32)res->i; break;
-    case DBF_ULONG:  *(epicsUInt32 *)field = (epicsUInt32)res->i; break;
-    case DBF_INT64:  *(epicsInt64 *)field = res->i; break;
-    case DBF_UINT64: *(epicsUInt64 *)field = (epicsUInt64)res->i; break;
-    case DBF_FLOAT:  *(epicsFloat32 *)field = (epicsFloat32)res->d; break;
-    case DBF_DOUBLE: *(epicsFloat64 *)field = res->d; break;
-    default: break;
-    }
+    pydevPlace place = {valueBuffer(rec), NULL};
+    if (rec->type->countOffset)
+        place.count = (epicsUInt32 *)((char *)rec->prec + rec->type->countOffset);
+    return place;
 }
 
 /* With the record lock held.  An alarm result leaves VAL as it was. */
-void pydevApplyResult(pydevRecord *rec, const pydevResult *res)
+static void applyResult(pydevRecord *rec, const pydevResult *res)
 {
-    dbCommon *prec = rec->prec;
-    const pydevTarget *t = &rec->target;
-    void *field = valueBuffer(rec);
+    pydevResultStore(rec->prec, &rec->target, valuePlace(rec), res);
+}
 
-    if (res->kind == PYDEV_RESULT_ALARM) {
-        /* A record with no value yet is INVALID (UDF) whatever the code says; raising that
-         * severity here keeps the code's STAT and message, which UDF's own would replace. */
-        recGblSetSevrMsg(prec, res->stat,
-                         prec->udf && res->sevr < INVALID_ALARM ? INVALID_ALARM : res->sevr,
-                         "%s", res->msg);
-        return;
-    }
-    if (res->kind != PYDEV_RESULT_VALUE)
-        return;
-    switch (t->shape) {
-    case PYDEV_SCALAR:
-        storeScalar(field, t->dbfType, res);
-        break;
-    case PYDEV_STRING:
-        memcpy(field, res->buf, res->count);
-        break;
-    case PYDEV_LSTRING:
-        memcpy(field, res->buf, res->count);
-        *(epicsUInt32 *)((char *)prec + rec->type->countOffset) = res->count;
-        break;
-    case PYDEV_ARRAY:
-        memcpy(field, res->buf, (size_t)res->count * t->elemSize);
-        *(epicsUInt32 *)((char *)prec + rec->type->countOffset) = res->count;
-        break;
-    }
-    prec->udf = FALSE;
-    if (prec->tse == epicsTimeEventDeviceTime)
-        prec->time = res->time;
+/* pydevIointrStoreFn: the latest pushed value, under the name's mutex and the record lock */
+static void applyPushed(void *arg, const pydevResult *res)
+{
+    applyResult(arg, res);
 }
 
 static const pydevRecordType *findType(const char *name)
@@ -246,20 +198,25 @@ static char *valueBuffer(const pydevRecord *rec)
 static int setupMacros(pydevRecord *rec, char *err, size_t errlen)
 {
     int i;
-    for (i = 0; i < rec->nmacros; i++) {
-        pydevMacro *m = &rec->macros[i];
+    if (!(rec->macroAddr = calloc(rec->code.nmacros ? rec->code.nmacros : 1, sizeof(DBADDR)))) {
+        epicsSnprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < rec->code.nmacros; i++) {
+        pydevFieldValue *m = &rec->code.macros[i];
+        DBADDR *addr = &rec->macroAddr[i];
         char pv[PVNAME_STRINGSZ + 16];
         int isVal = strcmp(m->name, "VAL") == 0;
         epicsSnprintf(pv, sizeof(pv), "%s.%s", rec->prec->name, m->name);
-        if (dbNameToAddr(pv, &m->addr)) {
+        if (dbNameToAddr(pv, addr)) {
             epicsSnprintf(err, errlen, "field macro %s is not available", m->name);
             return -1;
         }
-        m->dbrType = m->addr.field_type <= DBF_ENUM ? m->addr.field_type : DBR_STRING;
+        m->dbrType = addr->field_type <= DBF_ENUM ? addr->field_type : DBR_STRING;
         m->asString = isVal && rec->target.shape == PYDEV_LSTRING;  /* copied from the buffer */
         m->asArray = !m->asString &&
-                     (m->addr.no_elements > 1 || (isVal && rec->target.shape == PYDEV_ARRAY));
-        m->capacity = m->asString ? (long)rec->target.capacity : m->addr.no_elements;
+                     (addr->no_elements > 1 || (isVal && rec->target.shape == PYDEV_ARRAY));
+        m->capacity = m->asString ? (long)rec->target.capacity : addr->no_elements;
         m->buf = calloc(m->capacity ? m->capacity : 1,
                         m->asString ? 1 : dbValueSize(m->dbrType) + 1);
         if (!m->buf) {
@@ -333,17 +290,18 @@ static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
         epicsSnprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (pydevPyCompile(rec, typeFields[type - recordTypes].names,
-                       typeFields[type - recordTypes].count, err, errlen) ||
+    if (pydevPyCompile(rec->prec->name, rec->link, typeFields[type - recordTypes].names,
+                       typeFields[type - recordTypes].count, &rec->code, err, errlen) ||
         setupMacros(rec, err, errlen))
         return -1;
-    if (rec->iointrName[0]) {
-        pydevIointr *io = pydevIointrFind(rec->iointrName);
+    if (rec->code.iointrName[0]) {
+        pydevIointr *io = pydevIointrFind(rec->code.iointrName);
         if (!io || !(rec->slot = pydevIointrAttach(io, &rec->target))) {
             epicsSnprintf(err, errlen, "out of memory");
             return -1;
         }
-        pydevPyPrimeSlot(rec);  /* with what was pushed before this record existed */
+        /* with what was pushed before this record existed */
+        pydevPyPrimeSlot(rec->slot, rec->code.iointrName);
     }
     return 0;
 }
@@ -404,7 +362,7 @@ static void checkCodeRunners(initHookState state)
     if (state != initHookAfterIocBuilt)
         return;
     for (rec = allRecords; rec; rec = rec->nextRecord) {
-        if (!rec->runsFieldCode || rec->disabled || writersLimited(rec->prec))
+        if (!rec->code.runsFieldCode || rec->disabled || writersLimited(rec->prec))
             continue;
         /* errlog keeps 256 bytes of a call: one call per line */
         errlogPrintf("pydev: %s: @%s runs code that clients write; refused\n", rec->prec->name,
@@ -435,8 +393,8 @@ static long getIointInfo(int cmd, dbCommon *prec, IOSCANPVT *ppvt)
 static void snapshotMacros(pydevRecord *rec)
 {
     int i;
-    for (i = 0; i < rec->nmacros; i++) {
-        pydevMacro *m = &rec->macros[i];
+    for (i = 0; i < rec->code.nmacros; i++) {
+        pydevFieldValue *m = &rec->code.macros[i];
         long n = m->capacity;
         if (m->asString) {
             const char *text = valueBuffer(rec);
@@ -445,7 +403,7 @@ static void snapshotMacros(pydevRecord *rec)
             ((char *)m->buf)[m->count] = '\0';
             continue;
         }
-        if (dbGet(&m->addr, m->dbrType, m->buf, NULL, &n, NULL))
+        if (dbGet(&rec->macroAddr[i], m->dbrType, m->buf, NULL, &n, NULL))
             n = 0;
         m->count = n;
     }
@@ -467,12 +425,12 @@ static long readWrite(dbCommon *prec)
     }
     if (rec->slot) {
         rec->runs++;
-        if (!pydevIointrApply(rec->slot, rec)) {
+        if (!pydevIointrApply(rec->slot, applyPushed, rec)) {
             recGblSetSevrMsg(prec, UDF_ALARM, INVALID_ALARM, "nothing pushed yet");
             return -1;
         }
         if (prec->tpro)
-            printf("pydev: %s: value pushed to '%s'\n", prec->name, rec->iointrName);
+            printf("pydev: %s: value pushed to '%s'\n", prec->name, rec->code.iointrName);
         return prec->nsev >= INVALID_ALARM ? -1 : rec->type->ioReturn;
     }
     if (prec->pact) {
@@ -486,7 +444,7 @@ static long readWrite(dbCommon *prec)
             /* A client wrote VAL while the code ran.  The last write wins: the code's result
              * must not overwrite it, and RPRO now sends it to the device. */
             return statusOf(rec, &rec->result);
-        pydevApplyResult(rec, &rec->result);
+        applyResult(rec, &rec->result);
         return statusOf(rec, &rec->result);
     }
     if (stopping) {
@@ -506,6 +464,22 @@ static long readWrite(dbCommon *prec)
     return 0;
 }
 
+/* In a worker, without the record lock: the link's code, with the field macros copied at the
+ * first pass.  The statistics are this worker's to write until it completes the record. */
+static void runPython(pydevRecord *rec)
+{
+    pydevPyCall call = {rec->prec->name, rec->link, rec->code.code, rec->code.macros,
+                        rec->code.nmacros, &rec->target, rec->type->isOutput, rec->prec->tpro,
+                        &rec->log};
+    double start = pydevNow();
+    if (pydevPyRun(&call, &rec->result)) {
+        rec->errors++;
+        epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
+    }
+    rec->runs++;
+    rec->seconds += pydevNow() - start;
+}
+
 /* Worker thread: Python first (GIL, no record lock), then the record (lock, no GIL). */
 static void runJob(pydevJob *job)
 {
@@ -514,7 +488,7 @@ static void runJob(pydevJob *job)
     if (stopping)
         pydevResultAlarm(&rec->result, ioAlarm(rec), INVALID_ALARM, "the IOC is shutting down");
     else
-        pydevPyRun(rec);
+        runPython(rec);
     if (!pydevWorkersClaim(job)) {
         /* too late: the record was completed with a TIMEOUT alarm; drop this result */
         epicsAtomicSetIntT(&rec->running, 0);
@@ -575,7 +549,7 @@ void pydevShutdown(void *unused)
     pydevPyAtExit(pydevExitTimeout());
 }
 
-void pydevReportRecords(const char *typeName, int level)
+static void pydevReportRecords(const char *typeName, int level)
 {
     pydevRecord *rec;
     for (rec = allRecords; rec; rec = rec->nextRecord) {
@@ -585,7 +559,7 @@ void pydevReportRecords(const char *typeName, int level)
                rec->type->name, rec->runs, rec->errors,
                rec->runs && !rec->slot ? 1e6 * rec->seconds / rec->runs : 0.0);
         if (rec->slot)
-            printf("  iointr '%s'", rec->iointrName);
+            printf("  iointr '%s'", rec->code.iointrName);
         if (rec->disabled)
             printf("  DISABLED: %s", rec->disabled);
         else if (rec->lastError[0])

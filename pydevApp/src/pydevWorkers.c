@@ -20,9 +20,10 @@
 #include <epicsMutex.h>
 #include <epicsEvent.h>
 #include <epicsThread.h>
+#include <epicsTime.h>
 #include <errlog.h>
 
-#include "pydev.h"
+#include "pydevWorkers.h"
 
 typedef struct worker {
     struct worker *nextIdle;
@@ -58,7 +59,7 @@ static double coarseNow(void)
     if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0)
         return ts.tv_sec + 1e-9 * ts.tv_nsec;
 #endif
-    return pydevNow();
+    return epicsMonotonicGet() * 1e-9;
 }
 
 /* with pool.lock held */
