@@ -55,31 +55,41 @@ typedef struct pydevRecordType {
     long ioReturn;           /* 2: "VAL was set, do not convert RVAL" for ai/bi/mbbi/... */
     epicsUInt32 maxState;    /* enum VAL: highest state index */
     int isBool, isBits;
+    int raw;                 /* which fields ask for the record's own conversion (rawKind) */
 } pydevRecordType;
+
+/* Record types that convert a raw value (RVAL) to VAL, or VAL to RVAL, themselves. */
+enum rawKind {
+    RAW_NONE,
+    RAW_ANALOG,  /* ai/ao: LINR other than NO CONVERSION, or ASLO/AOFF/ROFF */
+    RAW_BINARY,  /* bi/bo: MASK */
+    RAW_MULTI,   /* mbbi/mbbo: ZRVL..FFVL, MASK (NOBT) or SHFT */
+    RAW_DIRECT   /* mbbiDirect/mbboDirect: SHFT */
+};
 
 #define IN 0
 #define OUT 1
 static const pydevRecordType recordTypes[] = {
-    /* name           dir   shape           count                            buffer                           init  io  max  bool  bits */
-    {"longin",     IN,  PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
-    {"longout",    OUT, PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
-    {"ai",         IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 0,  0, 0},
-    {"ao",         OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 0,  0, 0},
-    {"bi",         IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 1,  1, 0},
-    {"bo",         OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 1,  1, 0},
-    {"mbbi",       IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 15, 0, 0},
-    {"mbbo",       OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 15, 0, 0},
-    {"mbbiDirect", IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 0,  0, 1},
-    {"mbboDirect", OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 0,  0, 1},
-    {"stringin",   IN,  PYDEV_STRING,  0,                              0,                              0, 0, 0,  0, 0},
-    {"stringout",  OUT, PYDEV_STRING,  0,                              0,                              0, 0, 0,  0, 0},
-    {"lsi",        IN,  PYDEV_LSTRING, offsetof(lsiRecord, len),       offsetof(lsiRecord, val),       0, 0, 0,  0, 0},
-    {"lso",        OUT, PYDEV_LSTRING, offsetof(lsoRecord, len),       offsetof(lsoRecord, val),       0, 0, 0,  0, 0},
-    {"int64in",    IN,  PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
-    {"int64out",   OUT, PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
-    {"waveform",   IN,  PYDEV_ARRAY,   offsetof(waveformRecord, nord), offsetof(waveformRecord, bptr), 0, 0, 0,  0, 0},
-    {"aai",        IN,  PYDEV_ARRAY,   offsetof(aaiRecord, nord),      offsetof(aaiRecord, bptr),      0, 0, 0,  0, 0},
-    {"aao",        OUT, PYDEV_ARRAY,   offsetof(aaoRecord, nord),      offsetof(aaoRecord, bptr),      0, 0, 0,  0, 0},
+    /* name           dir   shape           count                            buffer                           init  io  max  bool  bits  raw */
+    {"longin",     IN,  PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"longout",    OUT, PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"ai",         IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 0,  0, 0, RAW_ANALOG},
+    {"ao",         OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 0,  0, 0, RAW_ANALOG},
+    {"bi",         IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 1,  1, 0, RAW_BINARY},
+    {"bo",         OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 1,  1, 0, RAW_BINARY},
+    {"mbbi",       IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 15, 0, 0, RAW_MULTI},
+    {"mbbo",       OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 15, 0, 0, RAW_MULTI},
+    {"mbbiDirect", IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 0,  0, 1, RAW_DIRECT},
+    {"mbboDirect", OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 0,  0, 1, RAW_DIRECT},
+    {"stringin",   IN,  PYDEV_STRING,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"stringout",  OUT, PYDEV_STRING,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"lsi",        IN,  PYDEV_LSTRING, offsetof(lsiRecord, len),       offsetof(lsiRecord, val),       0, 0, 0,  0, 0, RAW_NONE},
+    {"lso",        OUT, PYDEV_LSTRING, offsetof(lsoRecord, len),       offsetof(lsoRecord, val),       0, 0, 0,  0, 0, RAW_NONE},
+    {"int64in",    IN,  PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"int64out",   OUT, PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"waveform",   IN,  PYDEV_ARRAY,   offsetof(waveformRecord, nord), offsetof(waveformRecord, bptr), 0, 0, 0,  0, 0, RAW_NONE},
+    {"aai",        IN,  PYDEV_ARRAY,   offsetof(aaiRecord, nord),      offsetof(aaiRecord, bptr),      0, 0, 0,  0, 0, RAW_NONE},
+    {"aao",        OUT, PYDEV_ARRAY,   offsetof(aaoRecord, nord),      offsetof(aaoRecord, bptr),      0, 0, 0,  0, 0, RAW_NONE},
 };
 #define NTYPES (sizeof(recordTypes) / sizeof(recordTypes[0]))
 
@@ -92,6 +102,9 @@ typedef struct pydevRecord {
     pydevPyLink code;                    /* the compiled link and its field macros */
     DBADDR *macroAddr;                   /* where each field macro is read from */
     DBADDR val;                          /* the record's VAL */
+    int raw;                             /* results go to RVAL (inputs) or RBV (outputs) */
+    DBADDR rawField;                     /* that field */
+    epicsUInt32 rawMask;                 /* inputs: RVAL keeps these bits (0: all) */
     pydevTarget target;
     pydevResult result;                  /* worker -> record */
     pydevIointrSlot *slot;               /* when the link is pydev.iointr('name') */
@@ -121,15 +134,26 @@ static char *valueBuffer(const pydevRecord *rec);
 static pydevPlace valuePlace(const pydevRecord *rec)
 {
     pydevPlace place = {valueBuffer(rec), NULL};
-    if (rec->type->countOffset)
+    if (rec->raw)
+        place.field = rec->rawField.pfield;
+    else if (rec->type->countOffset)
         place.count = (epicsUInt32 *)((char *)rec->prec + rec->type->countOffset);
     return place;
 }
 
-/* With the record lock held.  An alarm result leaves VAL as it was. */
+/* With the record lock held.  An alarm result leaves VAL as it was.  A raw input keeps the
+ * bits of its mask, as base's "Raw Soft Channel" device supports do. */
 static void applyResult(pydevRecord *rec, const pydevResult *res)
 {
     pydevResultStore(rec->prec, &rec->target, valuePlace(rec), res);
+    if (rec->raw && rec->rawMask && res->kind == PYDEV_RESULT_VALUE)
+        *(epicsUInt32 *)rec->rawField.pfield &= rec->rawMask;
+}
+
+/* The read/write status of a stored value: a raw value is for the record to convert (0). */
+static long ioReturn(const pydevRecord *rec)
+{
+    return rec->raw ? 0 : rec->type->ioReturn;
 }
 
 /* pydevIointrStoreFn: the latest pushed value, under the name's mutex and the record lock */
@@ -163,10 +187,80 @@ static void loadFieldNames(const pydevRecordType *type, dbRecordType *rdes)
     }
 }
 
+/* A field of the record as a number (0 if it has none). */
+static double fieldNumber(dbCommon *prec, const char *field)
+{
+    char pv[PVNAME_STRINGSZ + 8];
+    DBADDR addr;
+    double value = 0.0;
+    long n = 1;
+    epicsSnprintf(pv, sizeof(pv), "%s.%s", prec->name, field);
+    if (dbNameToAddr(pv, &addr) || dbGet(&addr, DBR_DOUBLE, &value, NULL, &n, NULL))
+        return 0.0;
+    return value;
+}
+
+/* Whether the record asks for its own conversion between RVAL and VAL (decided at init, after
+ * the record's own init_record computed MASK from NOBT). */
+static int wantsRaw(dbCommon *prec, int kind)
+{
+    static const char *const stateValues[] = {"ZRVL", "ONVL", "TWVL", "THVL", "FRVL", "FVVL",
+        "SXVL", "SVVL", "EIVL", "NIVL", "TEVL", "ELVL", "TVVL", "TTVL", "FTVL", "FFVL"};
+    double aslo;
+    int i;
+    switch (kind) {
+    case RAW_ANALOG:
+        aslo = fieldNumber(prec, "ASLO");
+        return fieldNumber(prec, "LINR") != 0 || (aslo != 0 && aslo != 1) ||
+               fieldNumber(prec, "AOFF") != 0 || fieldNumber(prec, "ROFF") != 0;
+    case RAW_BINARY:
+        return fieldNumber(prec, "MASK") != 0;
+    case RAW_MULTI:
+        for (i = 0; i < 16; i++)
+            if (fieldNumber(prec, stateValues[i]) != 0)
+                return 1;
+        return fieldNumber(prec, "MASK") != 0 || fieldNumber(prec, "SHFT") != 0;
+    case RAW_DIRECT:
+        return fieldNumber(prec, "SHFT") != 0;
+    default:
+        return 0;
+    }
+}
+
+/* A raw record's results go to RVAL (inputs) or RBV (outputs' readback); inputs keep the bits
+ * base's raw device supports keep: MASK for bi, all bits or MASK (NOBT) shifted by SHFT for
+ * mbbi and mbbiDirect, all for ai. */
+static int setupRaw(pydevRecord *rec)
+{
+    dbCommon *prec = rec->prec;
+    char pv[PVNAME_STRINGSZ + 8];
+    if (!(rec->raw = wantsRaw(prec, rec->type->raw)))
+        return 0;
+    epicsSnprintf(pv, sizeof(pv), "%s.%s", prec->name, rec->type->isOutput ? "RBV" : "RVAL");
+    if (dbNameToAddr(pv, &rec->rawField))
+        return -1;
+    if (rec->type->isOutput || rec->type->raw == RAW_ANALOG)
+        rec->rawMask = 0;
+    else if (rec->type->raw == RAW_BINARY)
+        rec->rawMask = (epicsUInt32)fieldNumber(prec, "MASK");
+    else
+        rec->rawMask = (fieldNumber(prec, "NOBT") != 0 ? (epicsUInt32)fieldNumber(prec, "MASK")
+                                                       : 0xFFFFFFFFu)
+                       << (int)fieldNumber(prec, "SHFT");
+    return 0;
+}
+
 static void setupTarget(pydevRecord *rec)
 {
     const pydevRecordType *type = rec->type;
     pydevTarget *t = &rec->target;
+    if (rec->raw) {
+        /* a number the record converts: RVAL's (RBV's) integer type and its range */
+        memset(t, 0, sizeof(*t));
+        t->shape = PYDEV_SCALAR;
+        t->dbfType = rec->rawField.field_type;
+        return;
+    }
     t->shape = type->shape;
     t->dbfType = rec->val.field_type;
     t->elemSize = rec->val.field_size;
@@ -283,6 +377,10 @@ static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
     epicsSnprintf(pv, sizeof(pv), "%s.VAL", rec->prec->name);
     if (dbNameToAddr(pv, &rec->val)) {
         epicsSnprintf(err, errlen, "no VAL field");
+        return -1;
+    }
+    if (setupRaw(rec)) {
+        epicsSnprintf(err, errlen, "no RVAL/RBV field");
         return -1;
     }
     setupTarget(rec);
@@ -411,7 +509,7 @@ static void snapshotMacros(pydevRecord *rec)
 
 static long statusOf(const pydevRecord *rec, const pydevResult *res)
 {
-    return res->kind == PYDEV_RESULT_ALARM ? -1 : rec->type->ioReturn;
+    return res->kind == PYDEV_RESULT_ALARM ? -1 : ioReturn(rec);
 }
 
 static long readWrite(dbCommon *prec)
@@ -431,7 +529,7 @@ static long readWrite(dbCommon *prec)
         }
         if (prec->tpro)
             printf("pydev: %s: value pushed to '%s'\n", prec->name, rec->code.iointrName);
-        return prec->nsev >= INVALID_ALARM ? -1 : rec->type->ioReturn;
+        return prec->nsev >= INVALID_ALARM ? -1 : ioReturn(rec);
     }
     if (prec->pact) {
         if (rec->timedOut) {
