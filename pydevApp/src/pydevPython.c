@@ -24,6 +24,7 @@
 #include <initHooks.h>
 
 #include "pydevPython.h"
+#include "pydevField.h"
 #include "pydevPaths.h"
 
 #ifndef PYDEV_PYTHON_DIR
@@ -880,6 +881,188 @@ static PyObject *pyIointr(PyObject *self, PyObject *const *args, Py_ssize_t narg
     Py_RETURN_NONE;
 }
 
+/* ---- pydev.get / pydev.put: fields of this IOC's records ------------------------------ */
+
+/* The field called name, or NULL with LookupError (or RuntimeError before the IOC runs). */
+static int findField(const char *what, const char *name, pydevFieldInfo *info)
+{
+    if (!pydevFieldsReady()) {
+        PyErr_Format(PyExc_RuntimeError, "pydev.%s('%s'): the IOC is not running (records can "
+                     "be read and written from iocInit on)", what, name);
+        return -1;
+    }
+    if (pydevFieldFind(name, info)) {
+        PyErr_Format(PyExc_LookupError, "pydev.%s('%s'): no such record or field in this IOC",
+                     what, name);
+        return -1;
+    }
+    return 0;
+}
+
+/* An EPICS status as an exception: a refused put (DISP) is a PermissionError, a value the
+ * field cannot take a ValueError, anything else a RuntimeError; the text is EPICS'. */
+static PyObject *fieldError(const char *what, const char *name, long status)
+{
+    char text[200];
+    PyObject *type = PyExc_RuntimeError;
+    pydevFieldStatusText(status, text, sizeof(text));
+    if (status == S_db_putDisabled)
+        type = PyExc_PermissionError;
+    else if (status == S_db_badChoice || status == S_db_badField || status == S_db_badDbrtype ||
+             (status & 0xFFFF0000L) == M_stdlib)
+        type = PyExc_ValueError;
+    return PyErr_Format(type, "pydev.%s('%s'): %s", what, name, text);
+}
+
+static PyObject *pyGet(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"name", "as_string", NULL};
+    const char *name;
+    int asString = 0;
+    pydevFieldInfo info;
+    pydevFieldValue value;
+    long status;
+    PyObject *result;
+    (void)self;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|p:get", keywords, &name, &asString) ||
+        findField("get", name, &info))
+        return NULL;
+    memset(&value, 0, sizeof(value));
+    value.dbrType = info.isText ? DBR_CHAR : asString ? DBR_STRING : info.dbrType;
+    value.asString = info.isText;
+    value.asArray = !info.isText && info.elements > 1;
+    value.capacity = value.count = info.elements > 0 ? info.elements : 1;
+    if (!(value.buf = PyMem_RawCalloc(value.capacity + 1, dbValueSize(value.dbrType))))
+        return PyErr_NoMemory();
+    /* never a record lock under the GIL: the record may be processing in a worker that is
+     * waiting for the GIL right now */
+    Py_BEGIN_ALLOW_THREADS
+    status = pydevFieldGet(&info, value.dbrType, value.buf, &value.count);
+    Py_END_ALLOW_THREADS
+    result = status ? fieldError("get", name, status) : macroToPy(&value);
+    PyMem_RawFree(value.buf);
+    return result;
+}
+
+/* A Python value as a dbPutField request for the field of info: DBR type, elements, buffer
+ * (PyMem_Raw, the caller frees it).  0, or -1 with an exception set. */
+static int putRequest(PyObject *obj, const pydevFieldInfo *info, short *dbr, long *count,
+                      void **buf)
+{
+    short field = info->addr.dbr_field_type;
+    int chars = field == DBR_CHAR || field == DBR_UCHAR;
+    Py_ssize_t n, k;
+    PyObject *seq;
+    *buf = NULL;
+    if (PyBytes_Check(obj) || (PyUnicode_Check(obj) && chars && info->elements > 1)) {
+        /* a char array: exactly the bytes, or a str as a C string (with its NUL) */
+        const char *s;
+        Py_ssize_t len;
+        if (PyBytes_Check(obj)) {
+            s = PyBytes_AS_STRING(obj);
+            len = PyBytes_GET_SIZE(obj);
+        } else if ((s = PyUnicode_AsUTF8AndSize(obj, &len)) != NULL) {
+            len++;
+        } else {
+            return -1;
+        }
+        if (len > info->elements) {
+            PyErr_Format(PyExc_ValueError, "%zd bytes do not fit %ld elements", len,
+                         info->elements);
+            return -1;
+        }
+        *dbr = DBR_CHAR;
+        *count = (long)len;
+        if (!(*buf = PyMem_RawCalloc(len + 1, 1)))
+            return PyErr_NoMemory(), -1;
+        memcpy(*buf, s, len);
+        return 0;
+    }
+    if (PyUnicode_Check(obj) || !PySequence_Check(obj)) {  /* a scalar: one element */
+        PyObject *one = PyTuple_Pack(1, obj);
+        int rc = one ? putRequest(one, info, dbr, count, buf) : -1;
+        Py_XDECREF(one);
+        return rc;
+    }
+    if (!(seq = PySequence_Fast(obj, "a number, a str, bytes or a sequence of them is required")))
+        return -1;
+    n = PySequence_Fast_GET_SIZE(seq);
+    if (n < 1 || n > info->elements) {
+        PyErr_Format(PyExc_ValueError, "%zd elements do not fit %ld", n, info->elements);
+        Py_DECREF(seq);
+        return -1;
+    }
+    /* what EPICS converts from: a float field takes doubles, a string field strings; others
+     * integers, or doubles if a float is given (EPICS converts), or strings (enum labels) */
+    *dbr = field == DBR_FLOAT || field == DBR_DOUBLE ? DBR_DOUBLE
+         : field == DBR_STRING ? DBR_STRING : DBR_INT64;
+    for (k = 0; *dbr == DBR_INT64 && k < n; k++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, k);
+        if (PyUnicode_Check(item))
+            *dbr = DBR_STRING;
+        else if (PyFloat_Check(item))
+            *dbr = DBR_DOUBLE;
+    }
+    *count = (long)n;
+    if (!(*buf = PyMem_RawCalloc(n + 1, dbValueSize(*dbr)))) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory(), -1;
+    }
+    for (k = 0; k < n; k++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, k);
+        int rc;
+        if (*dbr == DBR_STRING) {
+            epicsUInt32 used;
+            rc = toString(item, (char *)*buf + k * MAX_STRING_SIZE, MAX_STRING_SIZE, &used);
+        } else if (PyUnicode_Check(item) || PyBytes_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "a number is required, not '%s'", Py_TYPE(item)->tp_name);
+            rc = -1;
+        } else if (*dbr == DBR_DOUBLE) {
+            double d = PyFloat_AsDouble(item);
+            rc = d == -1.0 && PyErr_Occurred() ? -1 : 0;
+            ((epicsFloat64 *)*buf)[k] = d;
+        } else {
+            rc = toInt(item, &((epicsInt64 *)*buf)[k]);
+        }
+        if (rc) {
+            Py_DECREF(seq);
+            PyMem_RawFree(*buf);
+            *buf = NULL;
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+static PyObject *pyPut(PyObject *self, PyObject *args)
+{
+    const char *name;
+    PyObject *obj;
+    pydevFieldInfo info;
+    short dbr;
+    long count, status;
+    void *buf;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "sO:put", &name, &obj) || findField("put", name, &info))
+        return NULL;
+    if (putRequest(obj, &info, &dbr, &count, &buf)) {
+        PyObject *exc = takeException();
+        char msg[200];
+        describe(exc, msg, sizeof(msg));
+        Py_XDECREF(exc);
+        return PyErr_Format(PyExc_ValueError, "pydev.put('%s'): %s", name, msg);
+    }
+    /* no GIL while taking the record lock; a busy record (PACT) only gets RPRO */
+    Py_BEGIN_ALLOW_THREADS
+    status = pydevFieldPut(&info, dbr, buf, count);
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(buf);
+    if (status)
+        return fieldError("put", name, status);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef pydevMethods[] = {
     {"iointr", (PyCFunction)(void (*)(void))pyIointr, METH_FASTCALL | METH_KEYWORDS,
      "iointr(name, value=<none>, timestamp=None)\n\n"
@@ -887,11 +1070,26 @@ static PyMethodDef pydevMethods[] = {
      "With a value, from any thread: deliver it to every record registered under name\n"
      "(an Exception instance puts them in alarm). timestamp is POSIX seconds; records\n"
      "with TSE=-2 take it as their TIME."},
+    {"get", (PyCFunction)(void (*)(void))pyGet, METH_VARARGS | METH_KEYWORDS,
+     "get(name, as_string=False)\n\n"
+     "The value of a field of a record in this IOC, \"REC.FIELD\" (\"REC\" is REC.VAL), read\n"
+     "through the database with the record's lock, as a CA client would see it: int or float\n"
+     "for numbers, int for an enum (its state string with as_string=True), str for strings,\n"
+     "menus and links, a numpy array for arrays, str for \"REC.FIELD$\".  From iocInit on;\n"
+     "LookupError for an unknown name."},
+    {"put", (PyCFunction)(void (*)(void))pyPut, METH_VARARGS,
+     "put(name, value)\n\n"
+     "Write a field of a record in this IOC, \"REC.FIELD\", as dbpf does: a passive record\n"
+     "processes when the field is process-passive; a busy one processes again when done.  A\n"
+     "number, a str (an enum's state string too), bytes, or a sequence for an array.  No access\n"
+     "security applies (the code runs inside the IOC).  From iocInit on; LookupError for an\n"
+     "unknown name, PermissionError when the record refuses (DISP), ValueError for a value\n"
+     "the field cannot take."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef pydevModuleDef = {
     PyModuleDef_HEAD_INIT, "pydev",
-    "The IOC side of PyDevice: iointr() and Alarm. Outside an IOC, pydevice.standin.", -1,
+    "The IOC side of PyDevice: iointr(), get(), put() and Alarm. Outside an IOC, pydevice.standin.", -1,
     pydevMethods, NULL, NULL, NULL, NULL};
 
 static PyObject *initPydevModule(void) { return PyModule_Create(&pydevModuleDef); }

@@ -299,18 +299,23 @@ static int setupMacros(pydevRecord *rec, char *err, size_t errlen)
     for (i = 0; i < rec->code.nmacros; i++) {
         pydevFieldValue *m = &rec->code.macros[i];
         DBADDR *addr = &rec->macroAddr[i];
-        char pv[PVNAME_STRINGSZ + 16];
+        char pv[PVNAME_STRINGSZ + 24];
+        size_t len = strlen(m->name);
+        /* FIELD_STR: the field's string form, e.g. an enum's state string (DBR_STRING) */
+        int label = len > 4 && strcmp(m->name + len - 4, "_STR") == 0;
         int isVal = strcmp(m->name, "VAL") == 0;
-        epicsSnprintf(pv, sizeof(pv), "%s.%s", rec->prec->name, m->name);
+        epicsSnprintf(pv, sizeof(pv), "%s.%.*s", rec->prec->name, (int)(label ? len - 4 : len),
+                      m->name);
         if (dbNameToAddr(pv, addr)) {
             epicsSnprintf(err, errlen, "field macro %s is not available", m->name);
             return -1;
         }
-        m->dbrType = addr->field_type <= DBF_ENUM ? addr->field_type : DBR_STRING;
+        m->dbrType = !label && addr->field_type <= DBF_ENUM ? addr->field_type : DBR_STRING;
         m->asString = isVal && rec->target.shape == PYDEV_LSTRING;  /* copied from the buffer */
-        m->asArray = !m->asString &&
+        m->asArray = !m->asString && !label &&
                      (addr->no_elements > 1 || (isVal && rec->target.shape == PYDEV_ARRAY));
-        m->capacity = m->asString ? (long)rec->target.capacity : addr->no_elements;
+        m->capacity = m->asString ? (long)rec->target.capacity
+                                  : label ? 1 : addr->no_elements;
         m->buf = calloc(m->capacity ? m->capacity : 1,
                         m->asString ? 1 : dbValueSize(m->dbrType) + 1);
         if (!m->buf) {
@@ -593,6 +598,7 @@ static void runJob(pydevJob *job)
         return;
     }
     epicsAtomicSetIntT(&rec->running, 0);
+    pydevWorkersCompleting();
     dbScanLock(prec);
     prec->rset->process(prec);
     dbScanUnlock(prec);

@@ -70,7 +70,7 @@ void pydevResultStore(struct dbCommon *prec, const pydevTarget *target, pydevPla
 
 /* A field value copied at process time (a field macro), as the code will see it. */
 typedef struct pydevFieldValue {
-    char name[8];
+    char name[16];          /* a field name, or one with "_STR" (read as DBR_STRING) */
     short dbrType;          /* DBR_xxx it was read as */
     int asArray;            /* an array (numpy, or a list of str) */
     int asString;           /* a char array holding a string (lsi/lso VAL) */

@@ -28,6 +28,9 @@ typedef struct pydevWorkersStats {
  * runs first in every worker thread */
 int  pydevWorkersStart(int count, int capacity, void (*threadInit)(void));
 void pydevWorkersQueue(pydevJob *job);
+/* in job->run, when it completes its record: a job it queues from now on (the next of a FLNK
+ * chain) is kept by this worker and run next; before, queued jobs go to the shared queue */
+void pydevWorkersCompleting(void);
 /* in job->run, before completing: 0 if the job expired meanwhile (drop its result) */
 int  pydevWorkersClaim(pydevJob *job);
 void pydevWorkersGetStats(pydevWorkersStats *stats);
