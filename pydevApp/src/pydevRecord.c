@@ -6,6 +6,9 @@
  *   2. a worker runs the Python (GIL held, no record lock), releases the GIL, takes the record
  *      lock and calls process() again, which stores the converted result (no Python).
  * A link that is exactly pydev.iointr('name') stores the latest pushed value synchronously.
+ * A record that asks for its own conversion (rawKind: LINR, MASK, ZRVL..FFVL, SHFT) gets raw
+ * values: an input's result goes to RVAL and the record converts it, an output's to RBV.
+ * Only this file writes a pydevRecord; Python sees a pydevPyCall, the registry a store callback.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -664,6 +667,8 @@ static void pydevReportRecords(const char *typeName, int level)
                rec->runs && !rec->slot ? 1e6 * rec->seconds / rec->runs : 0.0);
         if (rec->slot)
             printf("  iointr '%s'", rec->code.iointrName);
+        if (rec->raw)
+            printf("  raw (%s)", rec->type->isOutput ? "RBV" : "RVAL");
         if (rec->disabled)
             printf("  DISABLED: %s", rec->disabled);
         else if (rec->lastError[0])
