@@ -34,9 +34,3 @@ def test_the_unit_test_links_no_python():
     libs = subprocess.run(["ldd", str(program)], capture_output=True, text=True).stdout
     assert "libpython" not in libs and "libpydev" not in libs, libs
 
-
-def test_the_c_files_call_each_other_one_way():
-    check = subprocess.run([sys.executable, str(ROOT / "tools/depgraph.py"), "--check"],
-                           capture_output=True, text=True)
-    assert check.returncode == 0, check.stdout
-    assert "cycles: none" in check.stdout

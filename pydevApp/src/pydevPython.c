@@ -691,7 +691,7 @@ static void trace(const pydevPyCall *call, PyObject *result, const pydevResult *
     Py_XDECREF(text);
 }
 
-int pydevPyRun(const pydevPyCall *call, pydevResult *res)
+int pydevPyRun(const pydevPyCall *call, pydevResult *res, double *seconds)
 {
     PyObject *args[16], **argv = args, *result = NULL;
     PyGILState_STATE gil = PyGILState_Ensure();
@@ -717,8 +717,9 @@ int pydevPyRun(const pydevPyCall *call, pydevResult *res)
         res->kind = PYDEV_RESULT_NONE;
     }
     epicsTimeGetCurrent(&res->time);
+    *seconds = pydevNow() - start;
     if (call->trace)
-        trace(call, result, res, pydevNow() - start);
+        trace(call, result, res, *seconds);
     Py_XDECREF(result);
     PyGILState_Release(gil);
     return rc;

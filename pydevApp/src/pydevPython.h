@@ -59,9 +59,10 @@ void pydevPySetStartupDir(const char *dir);
  * 0, or -1 with err saying why (the traceback is printed). */
 int  pydevPyCompile(const char *name, const char *link, const char *const *fields, int nfields,
                     pydevPyLink *out, char *err, size_t errlen);
-/* Run it (takes the GIL): res gets the value, nothing (an output's None) or an alarm.
- * 0, or -1 after a failure (res is the alarm; the console has the traceback, rate-limited). */
-int  pydevPyRun(const pydevPyCall *call, pydevResult *res);
+/* Run it (takes the GIL): res gets the value, nothing (an output's None) or an alarm, and
+ * seconds the time the code took (with the GIL).  0, or -1 after a failure (res is the
+ * alarm; the console has the traceback, rate-limited). */
+int  pydevPyRun(const pydevPyCall *call, pydevResult *res, double *seconds);
 /* a record attached to an iointr name after pushes: give its slot the last value pushed */
 void pydevPyPrimeSlot(pydevIointrSlot *slot, const char *name);
 

@@ -577,13 +577,13 @@ static void runPython(pydevRecord *rec)
     pydevPyCall call = {rec->prec->name, rec->link, rec->code.code, rec->code.macros,
                         rec->code.nmacros, &rec->target, rec->type->isOutput, rec->prec->tpro,
                         &rec->log};
-    double start = pydevNow();
-    if (pydevPyRun(&call, &rec->result)) {
+    double seconds = 0.0;
+    if (pydevPyRun(&call, &rec->result, &seconds)) {
         rec->errors++;
         epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
     }
     rec->runs++;
-    rec->seconds += pydevNow() - start;
+    rec->seconds += seconds;
 }
 
 /* Worker thread: Python first (GIL, no record lock), then the record (lock, no GIL). */
