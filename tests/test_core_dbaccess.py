@@ -34,6 +34,12 @@ record(longin, "{P}waiter") {{ field(DTYP, "pydev")
 record(longout, "{P}slow") {{ field(DTYP, "pydev") field(OUT, "@time.sleep(1.0)") }}
 record(longin, "{P}poker") {{ field(DTYP, "pydev") field(INP, "@pydev.put('{P}slow', 3) or pydev.get('{P}slow.PACT')") }}
 
+record(longin, "{P}ping") {{ field(DTYP, "pydev") field(SCAN, ".1 second")
+    field(INP, "@pydev.put('{P}pong', pydev.get('{P}pong') + 1) or pydev.get('{P}pong')") }}
+record(longout, "{P}pong") {{ field(DTYP, "pydev") field(OUT, "@pydev.put('{P}pang.DESC', str(pydev.get('{P}ping')))") }}
+record(ai, "{P}pang") {{ field(DTYP, "pydev") field(SCAN, ".1 second")
+    field(INP, "@pydev.get('{P}pong') + pydev.get('{P}ping') + len(pydev.get(NAME + '.DESC'))") }}
+
 record(bo, "{P}lamp") {{ field(DTYP, "pydev") field(ZNAM, "dark") field(ONAM, "lit")
     field(OUT, "@seen_labels.append((VAL, VAL_STR, '%VAL_STR%'))") }}
 record(mbbo, "{P}pump") {{ field(DTYP, "pydev") field(ZRST, "stop") field(ONST, "slow") field(TWST, "fast")
@@ -210,3 +216,12 @@ def test_a_field_word_after_a_dot_in_a_string_is_a_pv_name_not_a_macro():
     link = compile_link("('OTHER.VAL', 'VAL', '%VAL_STR%', VAL_STR)", "rec", {"VAL"}, {})
     assert link.macros == ("VAL", "VAL_STR")
     assert link.function(3, "run") == ("OTHER.VAL", "3", "run", "run")
+
+
+def test_records_that_read_and_write_each_other_on_scans_keep_running(ioc):
+    # three scanned or processed records reading and writing each other from three workers
+    start = ioc.caget(P + "ping")
+    assert poll(lambda: ioc.caget(P + "ping") >= start + 10, timeout=10)
+    assert poll(lambda: int(ioc.caget(P + "pang.DESC") or 0) >= start + 5, timeout=10)
+    for record in ("ping", "pong", "pang"):
+        assert ioc.alarm(P + record)[1] == "NO_ALARM", record
