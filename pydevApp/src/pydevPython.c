@@ -935,8 +935,9 @@ static PyObject *pyGet(PyObject *self, PyObject *args, PyObject *kwargs)
     value.capacity = value.count = info.elements > 0 ? info.elements : 1;
     if (!(value.buf = PyMem_RawCalloc(value.capacity + 1, dbValueSize(value.dbrType))))
         return PyErr_NoMemory();
-    /* never a record lock under the GIL: the record may be processing in a worker that is
-     * waiting for the GIL right now */
+    /* never a record lock under the GIL (the IOC's lock order): every other Python thread
+     * would wait for whoever holds the lock set, and anything that takes the GIL under a
+     * record lock would deadlock with us */
     Py_BEGIN_ALLOW_THREADS
     status = pydevFieldGet(&info, value.dbrType, value.buf, &value.count);
     Py_END_ALLOW_THREADS
