@@ -1,11 +1,12 @@
 /* pydevIointr.c - names used with pydev.iointr(): I/O Intr scan lists and latest values.
  *
- * A push converts the Python value once per distinct record target ("slot") while the pusher
- * holds the GIL, then swaps it in under the name's mutex; records on I/O Intr process
- * synchronously in the scan callback thread without Python.  Pushes coalesce: while a scan is
- * outstanding a new value only replaces the stored one; when the scan completes it is
- * requested again if a newer value arrived, so the last value pushed is always the value the
- * records end with.
+ * A push converts the value once per distinct record target ("slot") with the pusher's
+ * converter (Python's, under the GIL; or none, for numbers from C), then swaps it in under the
+ * name's mutex; records on I/O Intr process synchronously in the scan callback thread without
+ * Python.  Pushes coalesce: while a scan is outstanding a new value only replaces the stored
+ * one; when the scan completes it is requested again if a newer value arrived, so the last
+ * value pushed is always the value the records end with.
+ * EPICS only: this file knows values (pydevValue.h), not Python and not records.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +17,9 @@
 #include <epicsThread.h>
 #include <dbScan.h>
 #include <alarm.h>
-#include <dbCommon.h>
 #include <initHooks.h>
 
-#include "pydev.h"
+#include "pydevIointr.h"
 
 struct pydevIointrSlot {
     struct pydevIointrSlot *next;
@@ -104,19 +104,12 @@ pydevIointr *pydevIointrFind(const char *name)
     return io;
 }
 
-static int sameTarget(const pydevTarget *a, const pydevTarget *b)
-{
-    return a->shape == b->shape && a->dbfType == b->dbfType && a->elemSize == b->elemSize &&
-           a->capacity == b->capacity && a->maxState == b->maxState &&
-           a->isBool == b->isBool && a->isBits == b->isBits;
-}
-
 pydevIointrSlot *pydevIointrAttach(pydevIointr *io, const pydevTarget *target)
 {
     pydevIointrSlot *slot;
     epicsMutexMustLock(io->lock);
     for (slot = io->slots; slot; slot = slot->next)
-        if (sameTarget(&slot->target, target))
+        if (pydevTargetSame(&slot->target, target))
             break;
     if (!slot && (slot = calloc(1, sizeof(*slot)))) {
         slot->io = io;
@@ -136,6 +129,7 @@ pydevIointrSlot *pydevIointrAttach(pydevIointr *io, const pydevTarget *target)
 }
 
 IOSCANPVT pydevIointrScan(const pydevIointr *io) { return io->scan; }
+const char *pydevIointrName(const pydevIointr *io) { return io->name; }
 
 epicsTimeStamp pydevIointrLastTime(pydevIointr *io)
 {
@@ -179,19 +173,19 @@ static void storeFresh(pydevIointrSlot *slot, pydevResult *fresh, epicsUInt64 se
         old = *fresh;
     }
     epicsMutexUnlock(slot->io->lock);
-    free(old.buf);
+    pydevResultFree(&old);
 }
 
-void pydevIointrStore(pydevIointrSlot *slot, void *value, const epicsTimeStamp *time,
-                      epicsUInt64 seq)
+void pydevIointrStore(pydevIointrSlot *slot, pydevIointrConvert *convert, const void *value,
+                      const epicsTimeStamp *time, epicsUInt64 seq)
 {
-    /* Convert with no lock held: conversion may run Python code, which may let another
+    /* Convert with no lock held: conversion may run (Python) code, which may let another
      * thread take the GIL and push to this name too.  Whichever push began last wins in
      * every slot, whatever order the conversions finish in. */
     pydevResult fresh;
     if (pydevResultAlloc(&fresh, &slot->target))
         return;
-    pydevPyConvertPushed(value, &slot->target, &fresh);
+    convert(value, &slot->target, &fresh);
     fresh.time = *time;
     storeFresh(slot, &fresh, seq);
 }
@@ -217,35 +211,14 @@ static pydevIointrSlot *slotsOf(pydevIointr *io)
     return slots;
 }
 
-void pydevIointrPush(pydevIointr *io, void *value, const epicsTimeStamp *time)
+void pydevIointrPush(pydevIointr *io, pydevIointrConvert *convert, const void *value,
+                     const epicsTimeStamp *time)
 {
     pydevIointrSlot *slot;
     epicsUInt64 seq = nextPushSeq(io);
     for (slot = slotsOf(io); slot; slot = slot->next)
-        pydevIointrStore(slot, value, time, seq);
+        pydevIointrStore(slot, convert, value, time, seq);
     pushed(io, time);
-}
-
-/* A number as a result for target, without Python (diagnostics pushed from C). */
-static void numberResult(pydevResult *res, const pydevTarget *t, double value)
-{
-    switch (t->shape) {
-    case PYDEV_SCALAR:
-        res->kind = PYDEV_RESULT_VALUE;
-        res->d = value;
-        res->i = (epicsInt64)value;
-        break;
-    case PYDEV_STRING:
-    case PYDEV_LSTRING:
-        res->kind = PYDEV_RESULT_VALUE;
-        res->count = (epicsUInt32)epicsSnprintf(res->buf, t->capacity, "%g", value) + 1;
-        if (res->count > t->capacity)
-            res->count = t->capacity;
-        break;
-    default:
-        pydevResultAlarm(res, SOFT_ALARM, INVALID_ALARM, "a number, not an array");
-        break;
-    }
 }
 
 void pydevIointrPushNumber(pydevIointr *io, double value)
@@ -258,7 +231,7 @@ void pydevIointrPushNumber(pydevIointr *io, double value)
         pydevResult fresh;
         if (pydevResultAlloc(&fresh, &slot->target))
             continue;
-        numberResult(&fresh, &slot->target, value);
+        pydevResultNumber(&fresh, &slot->target, value);
         fresh.time = now;
         storeFresh(slot, &fresh, seq);
     }
@@ -321,14 +294,14 @@ void pydevIointrInit(void)
     }
 }
 
-int pydevIointrApply(pydevIointrSlot *slot, pydevRecord *rec)
+int pydevIointrApply(pydevIointrSlot *slot, pydevIointrStoreFn *store, void *arg)
 {
     pydevIointr *io = slot->io;
     int pushed;
     epicsMutexMustLock(io->lock);
     pushed = slot->value.kind != PYDEV_RESULT_NONE;
     if (pushed)
-        pydevApplyResult(rec, &slot->value);
+        store(arg, &slot->value);
     epicsMutexUnlock(io->lock);
     return pushed;
 }

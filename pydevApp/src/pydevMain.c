@@ -14,7 +14,7 @@
 #include <epicsThread.h>
 #include <iocsh.h>
 
-#include "pydev.h"
+#include "pydevPython.h"
 #include "pydevSignals.h"
 
 #ifdef PYDEV_REGISTER_ALL

@@ -3,7 +3,7 @@
  * The interpreter (started here unless the process already runs one), the shared namespace,
  * compiling links through pydevice.snippet, running them, turning field macros into Python
  * values and results into pydevResult, and the built-in module `pydev`.
- * Nothing here takes a record lock.
+ * It sees call descriptions (pydevPyCall), not records; nothing here takes a record lock.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -15,7 +15,6 @@
 
 #include <alarm.h>
 #include <dbAccess.h>
-#include <dbCommon.h>
 #include <epicsEndian.h>
 #include <epicsEvent.h>
 #include <epicsExit.h>
@@ -24,7 +23,8 @@
 #include <errlog.h>
 #include <initHooks.h>
 
-#include "pydev.h"
+#include "pydevPython.h"
+#include "pydevField.h"
 #include "pydevPaths.h"
 
 #ifndef PYDEV_PYTHON_DIR
@@ -157,12 +157,13 @@ static void printException(const char *header, PyObject *exc)
 }
 
 /* exc on the console after a line naming the record and its link (then what, if any). */
-static void printLinkException(pydevRecord *rec, const char *what, PyObject *exc)
+static void printLinkException(const char *name, const char *link, const char *what,
+                               PyObject *exc)
 {
-    size_t size = strlen(rec->link) + strlen(what) + PVNAME_STRINGSZ + 16;
+    size_t size = strlen(link) + strlen(what) + strlen(name) + 16;
     char *header = malloc(size);
     if (header)
-        epicsSnprintf(header, size, "pydev: %s: @%s%s", pydevRecordName(rec), rec->link, what);
+        epicsSnprintf(header, size, "pydev: %s: @%s%s", name, link, what);
     printException(header, exc);
     free(header);
 }
@@ -189,27 +190,40 @@ static void alarmFromException(PyObject *exc, int isOutput, pydevResult *res)
     pydevResultAlarm(res, isOutput ? WRITE_ALARM : READ_ALARM, INVALID_ALARM, msg);
 }
 
+/* At most one console message per record every 10 s; the next one says how many were dropped. */
+static int logAllowed(pydevPyLog *log, unsigned long *suppressed)
+{
+    double now = pydevNow();
+    if (log->lastLog != 0.0 && now - log->lastLog < 10.0) {
+        log->suppressed++;
+        return 0;
+    }
+    log->lastLog = now;
+    *suppressed = log->suppressed;
+    log->suppressed = 0;
+    return 1;
+}
+
 /* Take the pending exception: alarm result, and a rate-limited traceback on the console. */
-static void failRun(pydevRecord *rec)
+static void failRun(const pydevPyCall *call, pydevResult *res)
 {
     PyObject *exc = takeException();
     unsigned long suppressed;
     if (!exc) {
-        pydevResultAlarm(&rec->result, READ_ALARM, INVALID_ALARM, "unknown error");
+        pydevResultAlarm(res, call->isOutput ? WRITE_ALARM : READ_ALARM, INVALID_ALARM,
+                         "unknown error");
         return;
     }
-    alarmFromException(exc, pydevIsOutput(rec), &rec->result);
-    rec->errors++;
-    epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
+    alarmFromException(exc, call->isOutput, res);
     if (PyObject_IsInstance(exc, alarmType) == 1) {
-        if (pydevLogAllowed(rec, &suppressed))
-            errlogPrintf("pydev: %s: pydev.Alarm %s/%s: %s\n", pydevRecordName(rec),
-                         epicsAlarmConditionStrings[rec->result.stat],
-                         epicsAlarmSeverityStrings[rec->result.sevr], rec->result.msg);
-    } else if (pydevLogAllowed(rec, &suppressed)) {
-        printLinkException(rec, "", exc);
+        if (logAllowed(call->log, &suppressed))
+            errlogPrintf("pydev: %s: pydev.Alarm %s/%s: %s\n", call->name,
+                         epicsAlarmConditionStrings[res->stat],
+                         epicsAlarmSeverityStrings[res->sevr], res->msg);
+    } else if (logAllowed(call->log, &suppressed)) {
+        printLinkException(call->name, call->link, "", exc);
         if (suppressed)
-            errlogPrintf("pydev: %s: (%lu more errors not shown)\n", pydevRecordName(rec), suppressed);
+            errlogPrintf("pydev: %s: (%lu more errors not shown)\n", call->name, suppressed);
     }
     PyErr_Clear();
     Py_DECREF(exc);
@@ -588,9 +602,10 @@ static int convert(PyObject *obj, const pydevTarget *t, pydevResult *res)
     return rc;
 }
 
-void pydevPyConvertPushed(void *value, const pydevTarget *target, pydevResult *res)
+/* pydevIointrConvert for a pushed Python object (the pusher holds the GIL) */
+static void convertPushed(const void *value, const pydevTarget *target, pydevResult *res)
 {
-    PyObject *obj = value;
+    PyObject *obj = (PyObject *)value;
     if (PyExceptionInstance_Check(obj)) {
         alarmFromException(obj, 0, res);
     } else if (convert(obj, target, res)) {
@@ -636,7 +651,7 @@ static PyObject *scalarToPy(short dbr, const void *p)
     }
 }
 
-static PyObject *macroToPy(const pydevMacro *m)
+static PyObject *macroToPy(const pydevFieldValue *m)
 {
     long size = dbValueSize(m->dbrType), k;
     if (m->asString)
@@ -665,52 +680,53 @@ static PyObject *macroToPy(const pydevMacro *m)
 
 /* ---- running a link -------------------------------------------------------------------- */
 
-static void trace(pydevRecord *rec, PyObject *result, double seconds)
+static void trace(const pydevPyCall *call, PyObject *result, const pydevResult *res,
+                  double seconds)
 {
     PyObject *text = result ? PyObject_Repr(result) : NULL;
     const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
     PyErr_Clear();
-    printf("pydev: %s: @%s -> %.200s (%.1f us)\n", pydevRecordName(rec), rec->link,
-           s ? s : rec->result.msg, seconds * 1e6);
+    printf("pydev: %s: @%s -> %.200s (%.1f us)\n", call->name, call->link, s ? s : res->msg,
+           seconds * 1e6);
     Py_XDECREF(text);
 }
 
-void pydevPyRun(pydevRecord *rec)
+int pydevPyRun(const pydevPyCall *call, pydevResult *res, double *seconds)
 {
     PyObject *args[16], **argv = args, *result = NULL;
     PyGILState_STATE gil = PyGILState_Ensure();
     double start = pydevNow();
-    int i, n = rec->nmacros;
+    int i, n = call->nargs, rc = 0;
 
     if (n > 16 && !(argv = PyMem_Malloc(n * sizeof(PyObject *))))
         n = -1;
     for (i = 0; i < n; i++)
-        if (!(argv[i] = macroToPy(&rec->macros[i])))
+        if (!(argv[i] = macroToPy(&call->args[i])))
             break;
     if (i == n)
-        result = PyObject_Vectorcall(rec->function, argv, n, NULL);
+        result = PyObject_Vectorcall((PyObject *)call->code, argv, n, NULL);
     while (--i >= 0)
         Py_DECREF(argv[i]);
     if (argv != args)
         PyMem_Free(argv);
 
-    if (!result)
-        failRun(rec);
-    else if (result == Py_None && pydevIsOutput(rec))
-        rec->result.kind = PYDEV_RESULT_NONE;
-    else if (convert(result, &rec->target, &rec->result))
-        failRun(rec);
-    epicsTimeGetCurrent(&rec->result.time);
-    rec->runs++;
-    rec->seconds += pydevNow() - start;
-    if (rec->prec->tpro)
-        trace(rec, result, pydevNow() - start);
+    if (!result || (!(result == Py_None && call->isOutput) && convert(result, call->target, res))) {
+        failRun(call, res);
+        rc = -1;
+    } else if (result == Py_None) {
+        res->kind = PYDEV_RESULT_NONE;
+    }
+    epicsTimeGetCurrent(&res->time);
+    *seconds = pydevNow() - start;
+    if (call->trace)
+        trace(call, result, res, *seconds);
     Py_XDECREF(result);
     PyGILState_Release(gil);
+    return rc;
 }
 
-int pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields, char *err,
-                   size_t errlen)
+int pydevPyCompile(const char *recordName, const char *linkText, const char *const *fields,
+                   int nfields, pydevPyLink *out, char *err, size_t errlen)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject *names = PyFrozenSet_New(NULL), *link = NULL, *macros, *iointr;
@@ -726,14 +742,13 @@ int pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields, cha
         }
     }
     if (names)
-        link = PyObject_CallFunction(compileLink, "ssOO", rec->link, pydevRecordName(rec), names,
-                                     globals);
+        link = PyObject_CallFunction(compileLink, "ssOO", linkText, recordName, names, globals);
     if (!link) {
         PyObject *exc = takeException();
         if (exc) {
             if (PyErr_GivenExceptionMatches(exc, PyExc_SyntaxError))
                 PyException_SetTraceback(exc, Py_None);  /* the caret says it all */
-            printLinkException(rec, ": the link cannot be used:", exc);
+            printLinkException(recordName, linkText, ": the link cannot be used:", exc);
             describe(exc, err, errlen);
         } else {
             epicsSnprintf(err, errlen, "cannot compile the link");
@@ -741,27 +756,28 @@ int pydevPyCompile(pydevRecord *rec, const char *const *fields, int nfields, cha
         Py_XDECREF(exc);
         goto done;
     }
-    rec->function = PyTuple_GET_ITEM(link, 0);
-    Py_INCREF((PyObject *)rec->function);
+    memset(out, 0, sizeof(*out));
     macros = PyTuple_GET_ITEM(link, 1);
     iointr = PyTuple_GET_ITEM(link, 2);
-    rec->runsFieldCode = PyObject_IsTrue(PyTuple_GET_ITEM(link, 3)) == 1;
-    rec->nmacros = (int)PyTuple_GET_SIZE(macros);
-    rec->macros = calloc(rec->nmacros ? rec->nmacros : 1, sizeof(pydevMacro));
-    for (i = 0; rec->macros && i < rec->nmacros; i++)
-        strncpy(rec->macros[i].name, PyUnicode_AsUTF8(PyTuple_GET_ITEM(macros, i)),
-                sizeof(rec->macros[i].name) - 1);
+    out->runsFieldCode = PyObject_IsTrue(PyTuple_GET_ITEM(link, 3)) == 1;
+    out->nmacros = (int)PyTuple_GET_SIZE(macros);
+    out->macros = calloc(out->nmacros ? out->nmacros : 1, sizeof(pydevFieldValue));
+    for (i = 0; out->macros && i < out->nmacros; i++)
+        strncpy(out->macros[i].name, PyUnicode_AsUTF8(PyTuple_GET_ITEM(macros, i)),
+                sizeof(out->macros[i].name) - 1);
     if (iointr != Py_None) {
         const char *name = PyUnicode_AsUTF8(iointr);
-        if (!name || strlen(name) >= sizeof(rec->iointrName)) {
+        if (!name || strlen(name) >= sizeof(out->iointrName)) {
             PyErr_Clear();
             epicsSnprintf(err, errlen, "iointr name too long (at most %d characters)",
-                          (int)sizeof(rec->iointrName) - 1);
+                          (int)sizeof(out->iointrName) - 1);
             goto done;
         }
-        strcpy(rec->iointrName, name);
+        strcpy(out->iointrName, name);
     }
-    rc = rec->macros ? 0 : -1;
+    out->code = (pydevPyCode *)PyTuple_GET_ITEM(link, 0);
+    Py_INCREF((PyObject *)out->code);
+    rc = out->macros ? 0 : -1;
     if (rc)
         epicsSnprintf(err, errlen, "out of memory");
 done:
@@ -791,15 +807,15 @@ static pydevIointr *iointrByName(PyObject *name)
     return io;
 }
 
-void pydevPyPrimeSlot(pydevRecord *rec)
+void pydevPyPrimeSlot(pydevIointrSlot *slot, const char *name)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
-    PyObject *value = lastPushed ? PyDict_GetItemString(lastPushed, rec->iointrName) : NULL;
+    PyObject *value = lastPushed ? PyDict_GetItemString(lastPushed, name) : NULL;
     if (value) {
-        pydevIointr *io = pydevIointrOf(rec->slot);
+        pydevIointr *io = pydevIointrOf(slot);
         epicsTimeStamp stamp = pydevIointrLastTime(io);
         Py_INCREF(value);
-        pydevIointrStore(rec->slot, value, &stamp, pydevIointrLastSeq(io));
+        pydevIointrStore(slot, convertPushed, value, &stamp, pydevIointrLastSeq(io));
         Py_DECREF(value);
     }
     PyErr_Clear();
@@ -861,8 +877,191 @@ static PyObject *pyIointr(PyObject *self, PyObject *const *args, Py_ssize_t narg
         Py_DECREF(value);
         return NULL;
     }
-    pydevIointrPush(io, value, &stamp);
+    pydevIointrPush(io, convertPushed, value, &stamp);
     Py_DECREF(value);
+    Py_RETURN_NONE;
+}
+
+/* ---- pydev.get / pydev.put: fields of this IOC's records ------------------------------ */
+
+/* The field called name, or NULL with LookupError (or RuntimeError before the IOC runs). */
+static int findField(const char *what, const char *name, pydevFieldInfo *info)
+{
+    if (!pydevFieldsReady()) {
+        PyErr_Format(PyExc_RuntimeError, "pydev.%s('%s'): the IOC is not running (records can "
+                     "be read and written from iocInit on)", what, name);
+        return -1;
+    }
+    if (pydevFieldFind(name, info)) {
+        PyErr_Format(PyExc_LookupError, "pydev.%s('%s'): no such record or field in this IOC",
+                     what, name);
+        return -1;
+    }
+    return 0;
+}
+
+/* An EPICS status as an exception: a refused put (DISP) is a PermissionError, a value the
+ * field cannot take a ValueError, anything else a RuntimeError; the text is EPICS'. */
+static PyObject *fieldError(const char *what, const char *name, long status)
+{
+    char text[200];
+    PyObject *type = PyExc_RuntimeError;
+    pydevFieldStatusText(status, text, sizeof(text));
+    if (status == S_db_putDisabled)
+        type = PyExc_PermissionError;
+    else if (status == S_db_badChoice || status == S_db_badField || status == S_db_badDbrtype ||
+             (status & 0xFFFF0000L) == M_stdlib)
+        type = PyExc_ValueError;
+    return PyErr_Format(type, "pydev.%s('%s'): %s", what, name, text);
+}
+
+static PyObject *pyGet(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"name", "as_string", NULL};
+    const char *name;
+    int asString = 0;
+    pydevFieldInfo info;
+    pydevFieldValue value;
+    long status;
+    PyObject *result;
+    (void)self;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|p:get", keywords, &name, &asString) ||
+        findField("get", name, &info))
+        return NULL;
+    memset(&value, 0, sizeof(value));
+    value.dbrType = info.isText ? DBR_CHAR : asString ? DBR_STRING : info.dbrType;
+    value.asString = info.isText;
+    value.asArray = !info.isText && info.elements > 1;
+    value.capacity = value.count = info.elements > 0 ? info.elements : 1;
+    if (!(value.buf = PyMem_RawCalloc(value.capacity + 1, dbValueSize(value.dbrType))))
+        return PyErr_NoMemory();
+    /* never a record lock under the GIL (the IOC's lock order): every other Python thread
+     * would wait for whoever holds the lock set, and anything that takes the GIL under a
+     * record lock would deadlock with us */
+    Py_BEGIN_ALLOW_THREADS
+    status = pydevFieldGet(&info, value.dbrType, value.buf, &value.count);
+    Py_END_ALLOW_THREADS
+    result = status ? fieldError("get", name, status) : macroToPy(&value);
+    PyMem_RawFree(value.buf);
+    return result;
+}
+
+/* A Python value as a dbPutField request for the field of info: DBR type, elements, buffer
+ * (PyMem_Raw, the caller frees it).  0, or -1 with an exception set. */
+static int putRequest(PyObject *obj, const pydevFieldInfo *info, short *dbr, long *count,
+                      void **buf)
+{
+    short field = info->addr.dbr_field_type;
+    int chars = field == DBR_CHAR || field == DBR_UCHAR;
+    Py_ssize_t n, k;
+    PyObject *seq;
+    *buf = NULL;
+    if (PyBytes_Check(obj) || (PyUnicode_Check(obj) && chars && info->elements > 1)) {
+        /* a char array: exactly the bytes, or a str as a C string (with its NUL) */
+        const char *s;
+        Py_ssize_t len;
+        if (PyBytes_Check(obj)) {
+            s = PyBytes_AS_STRING(obj);
+            len = PyBytes_GET_SIZE(obj);
+        } else if ((s = PyUnicode_AsUTF8AndSize(obj, &len)) != NULL) {
+            len++;
+        } else {
+            return -1;
+        }
+        if (len > info->elements) {
+            PyErr_Format(PyExc_ValueError, "%zd bytes do not fit %ld elements", len,
+                         info->elements);
+            return -1;
+        }
+        *dbr = DBR_CHAR;
+        *count = (long)len;
+        if (!(*buf = PyMem_RawCalloc(len + 1, 1)))
+            return PyErr_NoMemory(), -1;
+        memcpy(*buf, s, len);
+        return 0;
+    }
+    if (PyUnicode_Check(obj) || !PySequence_Check(obj)) {  /* a scalar: one element */
+        PyObject *one = PyTuple_Pack(1, obj);
+        int rc = one ? putRequest(one, info, dbr, count, buf) : -1;
+        Py_XDECREF(one);
+        return rc;
+    }
+    if (!(seq = PySequence_Fast(obj, "a number, a str, bytes or a sequence of them is required")))
+        return -1;
+    n = PySequence_Fast_GET_SIZE(seq);
+    if (n < 1 || n > info->elements) {
+        PyErr_Format(PyExc_ValueError, "%zd elements do not fit %ld", n, info->elements);
+        Py_DECREF(seq);
+        return -1;
+    }
+    /* what EPICS converts from: a float field takes doubles, a string field strings; others
+     * integers, or doubles if a float is given (EPICS converts), or strings (enum labels) */
+    *dbr = field == DBR_FLOAT || field == DBR_DOUBLE ? DBR_DOUBLE
+         : field == DBR_STRING ? DBR_STRING : DBR_INT64;
+    for (k = 0; *dbr == DBR_INT64 && k < n; k++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, k);
+        if (PyUnicode_Check(item))
+            *dbr = DBR_STRING;
+        else if (PyFloat_Check(item))
+            *dbr = DBR_DOUBLE;
+    }
+    *count = (long)n;
+    if (!(*buf = PyMem_RawCalloc(n + 1, dbValueSize(*dbr)))) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory(), -1;
+    }
+    for (k = 0; k < n; k++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, k);
+        int rc;
+        if (*dbr == DBR_STRING) {
+            epicsUInt32 used;
+            rc = toString(item, (char *)*buf + k * MAX_STRING_SIZE, MAX_STRING_SIZE, &used);
+        } else if (PyUnicode_Check(item) || PyBytes_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "a number is required, not '%s'", Py_TYPE(item)->tp_name);
+            rc = -1;
+        } else if (*dbr == DBR_DOUBLE) {
+            double d = PyFloat_AsDouble(item);
+            rc = d == -1.0 && PyErr_Occurred() ? -1 : 0;
+            ((epicsFloat64 *)*buf)[k] = d;
+        } else {
+            rc = toInt(item, &((epicsInt64 *)*buf)[k]);
+        }
+        if (rc) {
+            Py_DECREF(seq);
+            PyMem_RawFree(*buf);
+            *buf = NULL;
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+static PyObject *pyPut(PyObject *self, PyObject *args)
+{
+    const char *name;
+    PyObject *obj;
+    pydevFieldInfo info;
+    short dbr;
+    long count, status;
+    void *buf;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "sO:put", &name, &obj) || findField("put", name, &info))
+        return NULL;
+    if (putRequest(obj, &info, &dbr, &count, &buf)) {
+        PyObject *exc = takeException();
+        char msg[200];
+        describe(exc, msg, sizeof(msg));
+        Py_XDECREF(exc);
+        return PyErr_Format(PyExc_ValueError, "pydev.put('%s'): %s", name, msg);
+    }
+    /* no GIL while taking the record lock; a busy record (PACT) only gets RPRO */
+    Py_BEGIN_ALLOW_THREADS
+    status = pydevFieldPut(&info, dbr, buf, count);
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(buf);
+    if (status)
+        return fieldError("put", name, status);
     Py_RETURN_NONE;
 }
 
@@ -873,11 +1072,26 @@ static PyMethodDef pydevMethods[] = {
      "With a value, from any thread: deliver it to every record registered under name\n"
      "(an Exception instance puts them in alarm). timestamp is POSIX seconds; records\n"
      "with TSE=-2 take it as their TIME."},
+    {"get", (PyCFunction)(void (*)(void))pyGet, METH_VARARGS | METH_KEYWORDS,
+     "get(name, as_string=False)\n\n"
+     "The value of a field of a record in this IOC, \"REC.FIELD\" (\"REC\" is REC.VAL), read\n"
+     "through the database with the record's lock, as a CA client would see it: int or float\n"
+     "for numbers, int for an enum (its state string with as_string=True), str for strings,\n"
+     "menus and links, a numpy array for arrays, str for \"REC.FIELD$\".  From iocInit on;\n"
+     "LookupError for an unknown name."},
+    {"put", (PyCFunction)(void (*)(void))pyPut, METH_VARARGS,
+     "put(name, value)\n\n"
+     "Write a field of a record in this IOC, \"REC.FIELD\", as dbpf does: a passive record\n"
+     "processes when the field is process-passive; a busy one processes again when done.  A\n"
+     "number, a str (an enum's state string too), bytes, or a sequence for an array.  No access\n"
+     "security applies (the code runs inside the IOC).  From iocInit on; LookupError for an\n"
+     "unknown name, PermissionError when the record refuses (DISP), ValueError for a value\n"
+     "the field cannot take."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef pydevModuleDef = {
     PyModuleDef_HEAD_INIT, "pydev",
-    "The IOC side of PyDevice: iointr() and Alarm. Outside an IOC, pydevice.standin.", -1,
+    "The IOC side of PyDevice: iointr(), get(), put() and Alarm. Outside an IOC, pydevice.standin.", -1,
     pydevMethods, NULL, NULL, NULL, NULL};
 
 static PyObject *initPydevModule(void) { return PyModule_Create(&pydevModuleDef); }

@@ -6,6 +6,9 @@
  *   2. a worker runs the Python (GIL held, no record lock), releases the GIL, takes the record
  *      lock and calls process() again, which stores the converted result (no Python).
  * A link that is exactly pydev.iointr('name') stores the latest pushed value synchronously.
+ * A record that asks for its own conversion (rawKind: LINR, MASK, ZRVL..FFVL, SHFT) gets raw
+ * values: an input's result goes to RVAL and the record converts it, an output's to RBV.
+ * Only this file writes a pydevRecord; Python sees a pydevPyCall, the registry a store callback.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +41,12 @@
 #include <aaiRecord.h>
 #include <aaoRecord.h>
 
-#include "pydev.h"
+#include "pydevValue.h"
+#include "pydevIointr.h"
+#include "pydevWorkers.h"
+#include "pydevStats.h"
+#include "pydevPython.h"
+#include "pydevRecord.h"
 
 typedef struct pydevRecordType {
     const char *name;
@@ -50,33 +58,69 @@ typedef struct pydevRecordType {
     long ioReturn;           /* 2: "VAL was set, do not convert RVAL" for ai/bi/mbbi/... */
     epicsUInt32 maxState;    /* enum VAL: highest state index */
     int isBool, isBits;
+    int raw;                 /* which fields ask for the record's own conversion (rawKind) */
 } pydevRecordType;
+
+/* Record types that convert a raw value (RVAL) to VAL, or VAL to RVAL, themselves. */
+enum rawKind {
+    RAW_NONE,
+    RAW_ANALOG,  /* ai/ao: LINR other than NO CONVERSION, or ASLO/AOFF/ROFF */
+    RAW_BINARY,  /* bi/bo: MASK */
+    RAW_MULTI,   /* mbbi/mbbo: ZRVL..FFVL, MASK (NOBT) or SHFT */
+    RAW_DIRECT   /* mbbiDirect/mbboDirect: SHFT */
+};
 
 #define IN 0
 #define OUT 1
 static const pydevRecordType recordTypes[] = {
-    /* name           dir   shape           count                            buffer                           init  io  max  bool  bits */
-    {"longin",     IN,  PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
-    {"longout",    OUT, PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
-    {"ai",         IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 0,  0, 0},
-    {"ao",         OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 0,  0, 0},
-    {"bi",         IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 1,  1, 0},
-    {"bo",         OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 1,  1, 0},
-    {"mbbi",       IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 15, 0, 0},
-    {"mbbo",       OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 15, 0, 0},
-    {"mbbiDirect", IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 0,  0, 1},
-    {"mbboDirect", OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 0,  0, 1},
-    {"stringin",   IN,  PYDEV_STRING,  0,                              0,                              0, 0, 0,  0, 0},
-    {"stringout",  OUT, PYDEV_STRING,  0,                              0,                              0, 0, 0,  0, 0},
-    {"lsi",        IN,  PYDEV_LSTRING, offsetof(lsiRecord, len),       offsetof(lsiRecord, val),       0, 0, 0,  0, 0},
-    {"lso",        OUT, PYDEV_LSTRING, offsetof(lsoRecord, len),       offsetof(lsoRecord, val),       0, 0, 0,  0, 0},
-    {"int64in",    IN,  PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
-    {"int64out",   OUT, PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0},
-    {"waveform",   IN,  PYDEV_ARRAY,   offsetof(waveformRecord, nord), offsetof(waveformRecord, bptr), 0, 0, 0,  0, 0},
-    {"aai",        IN,  PYDEV_ARRAY,   offsetof(aaiRecord, nord),      offsetof(aaiRecord, bptr),      0, 0, 0,  0, 0},
-    {"aao",        OUT, PYDEV_ARRAY,   offsetof(aaoRecord, nord),      offsetof(aaoRecord, bptr),      0, 0, 0,  0, 0},
+    /* name           dir   shape           count                            buffer                           init  io  max  bool  bits  raw */
+    {"longin",     IN,  PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"longout",    OUT, PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"ai",         IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 0,  0, 0, RAW_ANALOG},
+    {"ao",         OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 0,  0, 0, RAW_ANALOG},
+    {"bi",         IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 1,  1, 0, RAW_BINARY},
+    {"bo",         OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 1,  1, 0, RAW_BINARY},
+    {"mbbi",       IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 15, 0, 0, RAW_MULTI},
+    {"mbbo",       OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 15, 0, 0, RAW_MULTI},
+    {"mbbiDirect", IN,  PYDEV_SCALAR,  0,                              0,                              0, 2, 0,  0, 1, RAW_DIRECT},
+    {"mbboDirect", OUT, PYDEV_SCALAR,  0,                              0,                              2, 0, 0,  0, 1, RAW_DIRECT},
+    {"stringin",   IN,  PYDEV_STRING,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"stringout",  OUT, PYDEV_STRING,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"lsi",        IN,  PYDEV_LSTRING, offsetof(lsiRecord, len),       offsetof(lsiRecord, val),       0, 0, 0,  0, 0, RAW_NONE},
+    {"lso",        OUT, PYDEV_LSTRING, offsetof(lsoRecord, len),       offsetof(lsoRecord, val),       0, 0, 0,  0, 0, RAW_NONE},
+    {"int64in",    IN,  PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"int64out",   OUT, PYDEV_SCALAR,  0,                              0,                              0, 0, 0,  0, 0, RAW_NONE},
+    {"waveform",   IN,  PYDEV_ARRAY,   offsetof(waveformRecord, nord), offsetof(waveformRecord, bptr), 0, 0, 0,  0, 0, RAW_NONE},
+    {"aai",        IN,  PYDEV_ARRAY,   offsetof(aaiRecord, nord),      offsetof(aaiRecord, bptr),      0, 0, 0,  0, 0, RAW_NONE},
+    {"aao",        OUT, PYDEV_ARRAY,   offsetof(aaoRecord, nord),      offsetof(aaoRecord, bptr),      0, 0, 0,  0, 0, RAW_NONE},
 };
 #define NTYPES (sizeof(recordTypes) / sizeof(recordTypes[0]))
+
+/* Per-record state (dpvt); only this file writes it. */
+typedef struct pydevRecord {
+    pydevJob job;                        /* first: the worker runs it */
+    dbCommon *prec;
+    const pydevRecordType *type;
+    const char *link;                    /* the code, as written after '@' */
+    pydevPyLink code;                    /* the compiled link and its field macros */
+    DBADDR *macroAddr;                   /* where each field macro is read from */
+    DBADDR val;                          /* the record's VAL */
+    int raw;                             /* results go to RVAL (inputs) or RBV (outputs) */
+    DBADDR rawField;                     /* that field */
+    epicsUInt32 rawMask;                 /* inputs: RVAL keeps these bits (0: all) */
+    pydevTarget target;
+    pydevResult result;                  /* worker -> record */
+    pydevIointrSlot *slot;               /* when the link is pydev.iointr('name') */
+    pydevPyLog log;                      /* console rate limit of its errors */
+    /* statistics, written by whoever processes the record */
+    unsigned long runs, errors;
+    double seconds;
+    char lastError[40];
+    char *disabled;                      /* why the record cannot run (set at init), or NULL */
+    int running;                         /* atomic: queued or running in a worker */
+    int timedOut;                        /* the watch thread completes the record: TIMEOUT */
+    struct pydevRecord *nextRecord;
+} pydevRecord;
 
 /* Valid field names per record type, handed to the snippet compiler for macro detection. */
 static struct {
@@ -89,101 +133,36 @@ static volatile int stopping;  /* the IOC is ending: no more Python runs */
 
 static char *valueBuffer(const pydevRecord *rec);
 
-const char *pydevRecordName(const pydevRecord *rec) { return rec->prec->name; }
-int pydevIsOutput(const pydevRecord *rec) { return rec->type->isOutput; }
-
-double pydevNow(void) { return epicsMonotonicGet() * 1e-9; }
-
-/* At most one console message per record every 10 s; the next one says how many were dropped. */
-int pydevLogAllowed(pydevRecord *rec, unsigned long *suppressed)
+/* Where a result for VAL goes: arrays and lsi/lso keep their own buffer pointer and count. */
+static pydevPlace valuePlace(const pydevRecord *rec)
 {
-    double now = pydevNow();
-    if (rec->lastLog != 0.0 && now - rec->lastLog < 10.0) {
-        rec->suppressed++;
-        return 0;
-    }
-    rec->lastLog = now;
-    *suppressed = rec->suppressed;
-    rec->suppressed = 0;
-    return 1;
+    pydevPlace place = {valueBuffer(rec), NULL};
+    if (rec->raw)
+        place.field = rec->rawField.pfield;
+    else if (rec->type->countOffset)
+        place.count = (epicsUInt32 *)((char *)rec->prec + rec->type->countOffset);
+    return place;
 }
 
-int pydevResultAlloc(pydevResult *res, const pydevTarget *target)
+/* With the record lock held.  An alarm result leaves VAL as it was.  A raw input keeps the
+ * bits of its mask, as base's "Raw Soft Channel" device supports do. */
+static void applyResult(pydevRecord *rec, const pydevResult *res)
 {
-    size_t size = 0;
-    memset(res, 0, sizeof(*res));
-    if (target->shape == PYDEV_STRING || target->shape == PYDEV_LSTRING)
-        size = target->capacity;
-    else if (target->shape == PYDEV_ARRAY)
-        size = (size_t)target->capacity * target->elemSize;
-    if (size && !(res->buf = calloc(1, size)))
-        return -1;
-    return 0;
+    pydevResultStore(rec->prec, &rec->target, valuePlace(rec), res);
+    if (rec->raw && rec->rawMask && res->kind == PYDEV_RESULT_VALUE)
+        *(epicsUInt32 *)rec->rawField.pfield &= rec->rawMask;
 }
 
-void pydevResultAlarm(pydevResult *res, epicsEnum16 stat, epicsEnum16 sevr, const char *msg)
+/* The read/write status of a stored value: a raw value is for the record to convert (0). */
+static long ioReturn(const pydevRecord *rec)
 {
-    res->kind = PYDEV_RESULT_ALARM;
-    res->stat = stat;
-    res->sevr = sevr;
-    strncpy(res->msg, msg, sizeof(res->msg) - 1);
-    res->msg[sizeof(res->msg) - 1] = '\0';
+    return rec->raw ? 0 : rec->type->ioReturn;
 }
 
-static void storeScalar(void *field, short dbfType, const pydevResult *res)
+/* pydevIointrStoreFn: the latest pushed value, under the name's mutex and the record lock */
+static void applyPushed(void *arg, const pydevResult *res)
 {
-    switch (dbfType) {
-    case DBF_CHAR:   *(epicsInt8 *)field = (epicsInt8)res->i; break;
-    case DBF_UCHAR:  *(epicsUInt8 *)field = (epicsUInt8)res->i; break;
-    case DBF_SHORT:  *(epicsInt16 *)field = (epicsInt16)res->i; break;
-    case DBF_USHORT:
-    case DBF_ENUM:   *(epicsUInt16 *)field = (epicsUInt16)res->i; break;
-    case DBF_LONG:   *(epicsInt32 *)field = (epicsInt32)res->i; break;
-    case DBF_ULONG:  *(epicsUInt32 *)field = (epicsUInt32)res->i; break;
-    case DBF_INT64:  *(epicsInt64 *)field = res->i; break;
-    case DBF_UINT64: *(epicsUInt64 *)field = (epicsUInt64)res->i; break;
-    case DBF_FLOAT:  *(epicsFloat32 *)field = (epicsFloat32)res->d; break;
-    case DBF_DOUBLE: *(epicsFloat64 *)field = res->d; break;
-    default: break;
-    }
-}
-
-/* With the record lock held.  An alarm result leaves VAL as it was. */
-void pydevApplyResult(pydevRecord *rec, const pydevResult *res)
-{
-    dbCommon *prec = rec->prec;
-    const pydevTarget *t = &rec->target;
-    void *field = valueBuffer(rec);
-
-    if (res->kind == PYDEV_RESULT_ALARM) {
-        /* A record with no value yet is INVALID (UDF) whatever the code says; raising that
-         * severity here keeps the code's STAT and message, which UDF's own would replace. */
-        recGblSetSevrMsg(prec, res->stat,
-                         prec->udf && res->sevr < INVALID_ALARM ? INVALID_ALARM : res->sevr,
-                         "%s", res->msg);
-        return;
-    }
-    if (res->kind != PYDEV_RESULT_VALUE)
-        return;
-    switch (t->shape) {
-    case PYDEV_SCALAR:
-        storeScalar(field, t->dbfType, res);
-        break;
-    case PYDEV_STRING:
-        memcpy(field, res->buf, res->count);
-        break;
-    case PYDEV_LSTRING:
-        memcpy(field, res->buf, res->count);
-        *(epicsUInt32 *)((char *)prec + rec->type->countOffset) = res->count;
-        break;
-    case PYDEV_ARRAY:
-        memcpy(field, res->buf, (size_t)res->count * t->elemSize);
-        *(epicsUInt32 *)((char *)prec + rec->type->countOffset) = res->count;
-        break;
-    }
-    prec->udf = FALSE;
-    if (prec->tse == epicsTimeEventDeviceTime)
-        prec->time = res->time;
+    applyResult(arg, res);
 }
 
 static const pydevRecordType *findType(const char *name)
@@ -211,10 +190,80 @@ static void loadFieldNames(const pydevRecordType *type, dbRecordType *rdes)
     }
 }
 
+/* A field of the record as a number (0 if it has none). */
+static double fieldNumber(dbCommon *prec, const char *field)
+{
+    char pv[PVNAME_STRINGSZ + 8];
+    DBADDR addr;
+    double value = 0.0;
+    long n = 1;
+    epicsSnprintf(pv, sizeof(pv), "%s.%s", prec->name, field);
+    if (dbNameToAddr(pv, &addr) || dbGet(&addr, DBR_DOUBLE, &value, NULL, &n, NULL))
+        return 0.0;
+    return value;
+}
+
+/* Whether the record asks for its own conversion between RVAL and VAL (decided at init, after
+ * the record's own init_record computed MASK from NOBT). */
+static int wantsRaw(dbCommon *prec, int kind)
+{
+    static const char *const stateValues[] = {"ZRVL", "ONVL", "TWVL", "THVL", "FRVL", "FVVL",
+        "SXVL", "SVVL", "EIVL", "NIVL", "TEVL", "ELVL", "TVVL", "TTVL", "FTVL", "FFVL"};
+    double aslo;
+    int i;
+    switch (kind) {
+    case RAW_ANALOG:
+        aslo = fieldNumber(prec, "ASLO");
+        return fieldNumber(prec, "LINR") != 0 || (aslo != 0 && aslo != 1) ||
+               fieldNumber(prec, "AOFF") != 0 || fieldNumber(prec, "ROFF") != 0;
+    case RAW_BINARY:
+        return fieldNumber(prec, "MASK") != 0;
+    case RAW_MULTI:
+        for (i = 0; i < 16; i++)
+            if (fieldNumber(prec, stateValues[i]) != 0)
+                return 1;
+        return fieldNumber(prec, "MASK") != 0 || fieldNumber(prec, "SHFT") != 0;
+    case RAW_DIRECT:
+        return fieldNumber(prec, "SHFT") != 0;
+    default:
+        return 0;
+    }
+}
+
+/* A raw record's results go to RVAL (inputs) or RBV (outputs' readback); inputs keep the bits
+ * base's raw device supports keep: MASK for bi, all bits or MASK (NOBT) shifted by SHFT for
+ * mbbi and mbbiDirect, all for ai. */
+static int setupRaw(pydevRecord *rec)
+{
+    dbCommon *prec = rec->prec;
+    char pv[PVNAME_STRINGSZ + 8];
+    if (!(rec->raw = wantsRaw(prec, rec->type->raw)))
+        return 0;
+    epicsSnprintf(pv, sizeof(pv), "%s.%s", prec->name, rec->type->isOutput ? "RBV" : "RVAL");
+    if (dbNameToAddr(pv, &rec->rawField))
+        return -1;
+    if (rec->type->isOutput || rec->type->raw == RAW_ANALOG)
+        rec->rawMask = 0;
+    else if (rec->type->raw == RAW_BINARY)
+        rec->rawMask = (epicsUInt32)fieldNumber(prec, "MASK");
+    else
+        rec->rawMask = (fieldNumber(prec, "NOBT") != 0 ? (epicsUInt32)fieldNumber(prec, "MASK")
+                                                       : 0xFFFFFFFFu)
+                       << (int)fieldNumber(prec, "SHFT");
+    return 0;
+}
+
 static void setupTarget(pydevRecord *rec)
 {
     const pydevRecordType *type = rec->type;
     pydevTarget *t = &rec->target;
+    if (rec->raw) {
+        /* a number the record converts: RVAL's (RBV's) integer type and its range */
+        memset(t, 0, sizeof(*t));
+        t->shape = PYDEV_SCALAR;
+        t->dbfType = rec->rawField.field_type;
+        return;
+    }
     t->shape = type->shape;
     t->dbfType = rec->val.field_type;
     t->elemSize = rec->val.field_size;
@@ -246,20 +295,30 @@ static char *valueBuffer(const pydevRecord *rec)
 static int setupMacros(pydevRecord *rec, char *err, size_t errlen)
 {
     int i;
-    for (i = 0; i < rec->nmacros; i++) {
-        pydevMacro *m = &rec->macros[i];
-        char pv[PVNAME_STRINGSZ + 16];
+    if (!(rec->macroAddr = calloc(rec->code.nmacros ? rec->code.nmacros : 1, sizeof(DBADDR)))) {
+        epicsSnprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < rec->code.nmacros; i++) {
+        pydevFieldValue *m = &rec->code.macros[i];
+        DBADDR *addr = &rec->macroAddr[i];
+        char pv[PVNAME_STRINGSZ + 24];
+        size_t len = strlen(m->name);
+        /* FIELD_STR: the field's string form, e.g. an enum's state string (DBR_STRING) */
+        int label = len > 4 && strcmp(m->name + len - 4, "_STR") == 0;
         int isVal = strcmp(m->name, "VAL") == 0;
-        epicsSnprintf(pv, sizeof(pv), "%s.%s", rec->prec->name, m->name);
-        if (dbNameToAddr(pv, &m->addr)) {
+        epicsSnprintf(pv, sizeof(pv), "%s.%.*s", rec->prec->name, (int)(label ? len - 4 : len),
+                      m->name);
+        if (dbNameToAddr(pv, addr)) {
             epicsSnprintf(err, errlen, "field macro %s is not available", m->name);
             return -1;
         }
-        m->dbrType = m->addr.field_type <= DBF_ENUM ? m->addr.field_type : DBR_STRING;
+        m->dbrType = !label && addr->field_type <= DBF_ENUM ? addr->field_type : DBR_STRING;
         m->asString = isVal && rec->target.shape == PYDEV_LSTRING;  /* copied from the buffer */
-        m->asArray = !m->asString &&
-                     (m->addr.no_elements > 1 || (isVal && rec->target.shape == PYDEV_ARRAY));
-        m->capacity = m->asString ? (long)rec->target.capacity : m->addr.no_elements;
+        m->asArray = !m->asString && !label &&
+                     (addr->no_elements > 1 || (isVal && rec->target.shape == PYDEV_ARRAY));
+        m->capacity = m->asString ? (long)rec->target.capacity
+                                  : label ? 1 : addr->no_elements;
         m->buf = calloc(m->capacity ? m->capacity : 1,
                         m->asString ? 1 : dbValueSize(m->dbrType) + 1);
         if (!m->buf) {
@@ -328,22 +387,27 @@ static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
         epicsSnprintf(err, errlen, "no VAL field");
         return -1;
     }
+    if (setupRaw(rec)) {
+        epicsSnprintf(err, errlen, "no RVAL/RBV field");
+        return -1;
+    }
     setupTarget(rec);
     if (pydevResultAlloc(&rec->result, &rec->target)) {
         epicsSnprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (pydevPyCompile(rec, typeFields[type - recordTypes].names,
-                       typeFields[type - recordTypes].count, err, errlen) ||
+    if (pydevPyCompile(rec->prec->name, rec->link, typeFields[type - recordTypes].names,
+                       typeFields[type - recordTypes].count, &rec->code, err, errlen) ||
         setupMacros(rec, err, errlen))
         return -1;
-    if (rec->iointrName[0]) {
-        pydevIointr *io = pydevIointrFind(rec->iointrName);
+    if (rec->code.iointrName[0]) {
+        pydevIointr *io = pydevIointrFind(rec->code.iointrName);
         if (!io || !(rec->slot = pydevIointrAttach(io, &rec->target))) {
             epicsSnprintf(err, errlen, "out of memory");
             return -1;
         }
-        pydevPyPrimeSlot(rec);  /* with what was pushed before this record existed */
+        /* with what was pushed before this record existed */
+        pydevPyPrimeSlot(rec->slot, rec->code.iointrName);
     }
     return 0;
 }
@@ -404,7 +468,7 @@ static void checkCodeRunners(initHookState state)
     if (state != initHookAfterIocBuilt)
         return;
     for (rec = allRecords; rec; rec = rec->nextRecord) {
-        if (!rec->runsFieldCode || rec->disabled || writersLimited(rec->prec))
+        if (!rec->code.runsFieldCode || rec->disabled || writersLimited(rec->prec))
             continue;
         /* errlog keeps 256 bytes of a call: one call per line */
         errlogPrintf("pydev: %s: @%s runs code that clients write; refused\n", rec->prec->name,
@@ -435,8 +499,8 @@ static long getIointInfo(int cmd, dbCommon *prec, IOSCANPVT *ppvt)
 static void snapshotMacros(pydevRecord *rec)
 {
     int i;
-    for (i = 0; i < rec->nmacros; i++) {
-        pydevMacro *m = &rec->macros[i];
+    for (i = 0; i < rec->code.nmacros; i++) {
+        pydevFieldValue *m = &rec->code.macros[i];
         long n = m->capacity;
         if (m->asString) {
             const char *text = valueBuffer(rec);
@@ -445,7 +509,7 @@ static void snapshotMacros(pydevRecord *rec)
             ((char *)m->buf)[m->count] = '\0';
             continue;
         }
-        if (dbGet(&m->addr, m->dbrType, m->buf, NULL, &n, NULL))
+        if (dbGet(&rec->macroAddr[i], m->dbrType, m->buf, NULL, &n, NULL))
             n = 0;
         m->count = n;
     }
@@ -453,7 +517,7 @@ static void snapshotMacros(pydevRecord *rec)
 
 static long statusOf(const pydevRecord *rec, const pydevResult *res)
 {
-    return res->kind == PYDEV_RESULT_ALARM ? -1 : rec->type->ioReturn;
+    return res->kind == PYDEV_RESULT_ALARM ? -1 : ioReturn(rec);
 }
 
 static long readWrite(dbCommon *prec)
@@ -467,13 +531,13 @@ static long readWrite(dbCommon *prec)
     }
     if (rec->slot) {
         rec->runs++;
-        if (!pydevIointrApply(rec->slot, rec)) {
+        if (!pydevIointrApply(rec->slot, applyPushed, rec)) {
             recGblSetSevrMsg(prec, UDF_ALARM, INVALID_ALARM, "nothing pushed yet");
             return -1;
         }
         if (prec->tpro)
-            printf("pydev: %s: value pushed to '%s'\n", prec->name, rec->iointrName);
-        return prec->nsev >= INVALID_ALARM ? -1 : rec->type->ioReturn;
+            printf("pydev: %s: value pushed to '%s'\n", prec->name, rec->code.iointrName);
+        return prec->nsev >= INVALID_ALARM ? -1 : ioReturn(rec);
     }
     if (prec->pact) {
         if (rec->timedOut) {
@@ -486,7 +550,7 @@ static long readWrite(dbCommon *prec)
             /* A client wrote VAL while the code ran.  The last write wins: the code's result
              * must not overwrite it, and RPRO now sends it to the device. */
             return statusOf(rec, &rec->result);
-        pydevApplyResult(rec, &rec->result);
+        applyResult(rec, &rec->result);
         return statusOf(rec, &rec->result);
     }
     if (stopping) {
@@ -506,6 +570,22 @@ static long readWrite(dbCommon *prec)
     return 0;
 }
 
+/* In a worker, without the record lock: the link's code, with the field macros copied at the
+ * first pass.  The statistics are this worker's to write until it completes the record. */
+static void runPython(pydevRecord *rec)
+{
+    pydevPyCall call = {rec->prec->name, rec->link, rec->code.code, rec->code.macros,
+                        rec->code.nmacros, &rec->target, rec->type->isOutput, rec->prec->tpro,
+                        &rec->log};
+    double seconds = 0.0;
+    if (pydevPyRun(&call, &rec->result, &seconds)) {
+        rec->errors++;
+        epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
+    }
+    rec->runs++;
+    rec->seconds += seconds;
+}
+
 /* Worker thread: Python first (GIL, no record lock), then the record (lock, no GIL). */
 static void runJob(pydevJob *job)
 {
@@ -514,13 +594,14 @@ static void runJob(pydevJob *job)
     if (stopping)
         pydevResultAlarm(&rec->result, ioAlarm(rec), INVALID_ALARM, "the IOC is shutting down");
     else
-        pydevPyRun(rec);
+        runPython(rec);
     if (!pydevWorkersClaim(job)) {
         /* too late: the record was completed with a TIMEOUT alarm; drop this result */
         epicsAtomicSetIntT(&rec->running, 0);
         return;
     }
     epicsAtomicSetIntT(&rec->running, 0);
+    pydevWorkersCompleting();
     dbScanLock(prec);
     prec->rset->process(prec);
     dbScanUnlock(prec);
@@ -575,7 +656,7 @@ void pydevShutdown(void *unused)
     pydevPyAtExit(pydevExitTimeout());
 }
 
-void pydevReportRecords(const char *typeName, int level)
+static void pydevReportRecords(const char *typeName, int level)
 {
     pydevRecord *rec;
     for (rec = allRecords; rec; rec = rec->nextRecord) {
@@ -585,7 +666,9 @@ void pydevReportRecords(const char *typeName, int level)
                rec->type->name, rec->runs, rec->errors,
                rec->runs && !rec->slot ? 1e6 * rec->seconds / rec->runs : 0.0);
         if (rec->slot)
-            printf("  iointr '%s'", rec->iointrName);
+            printf("  iointr '%s'", rec->code.iointrName);
+        if (rec->raw)
+            printf("  raw (%s)", rec->type->isOutput ? "RBV" : "RVAL");
         if (rec->disabled)
             printf("  DISABLED: %s", rec->disabled);
         else if (rec->lastError[0])

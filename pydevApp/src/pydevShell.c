@@ -10,7 +10,8 @@
 #include <epicsExport.h>
 #include <iocsh.h>
 
-#include "pydev.h"
+#include "pydevPython.h"
+#include "pydevRecord.h"
 #include "pydevSignals.h"
 
 /* Extra arguments are declared so that they are seen, not dropped: iocsh splits a line at

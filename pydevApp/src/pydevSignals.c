@@ -22,7 +22,7 @@
 #include <epicsThread.h>
 #include <errlog.h>
 
-#include "pydev.h"
+#include "pydevRecord.h"
 #include "pydevSignals.h"
 
 static const int stopSignals[] = {SIGTERM, SIGINT, SIGHUP};

@@ -10,7 +10,10 @@
 #include <epicsThread.h>
 #include <initHooks.h>
 
-#include "pydev.h"
+#include "pydevValue.h"
+#include "pydevIointr.h"
+#include "pydevWorkers.h"
+#include "pydevStats.h"
 
 typedef struct {
     const char *name;

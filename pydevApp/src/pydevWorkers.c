@@ -2,8 +2,10 @@
  *
  * Scan threads only queue a job; a worker runs the snippet with the GIL, releases it, then
  * completes the record under its lock.  A job queued *by a worker* while it completes a record
- * (the next record of a FLNK chain) is kept by that worker and run next, without a wake-up or
- * a thread switch; further jobs go to the shared queue and wake one idle worker each.
+ * (the next record of a FLNK chain; the job says when with pydevWorkersCompleting) is kept by
+ * that worker and run next, without a wake-up or a thread switch; further jobs, and jobs queued
+ * while the snippet runs (a pydev.put that processes a record), go to the shared queue and wake
+ * one idle worker each - the snippet may wait for them.
  *
  * Hang protection: a job may carry a time limit.  A watch thread expires a job that runs past
  * it (the job's expire() completes its record with an alarm) and declares its worker stuck; a
@@ -20,9 +22,10 @@
 #include <epicsMutex.h>
 #include <epicsEvent.h>
 #include <epicsThread.h>
+#include <epicsTime.h>
 #include <errlog.h>
 
-#include "pydev.h"
+#include "pydevWorkers.h"
 
 typedef struct worker {
     struct worker *nextIdle;
@@ -33,6 +36,7 @@ typedef struct worker {
     unsigned long jobs;
     int running;             /* a thread runs this entry (entries are reused after retiring) */
     int busy, claimed, expired;
+    int completing;          /* the job said it completes its record: keep what it queues */
 } worker;
 
 static struct {
@@ -58,7 +62,7 @@ static double coarseNow(void)
     if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0)
         return ts.tv_sec + 1e-9 * ts.tv_nsec;
 #endif
-    return pydevNow();
+    return epicsMonotonicGet() * 1e-9;
 }
 
 /* with pool.lock held */
@@ -68,6 +72,7 @@ static void startRunning(worker *self, pydevJob *job)
     self->current = job;
     self->startedAt = coarseNow();
     self->claimed = 0;
+    self->completing = 0;
 }
 
 /* The next job; NULL when this worker, back from an expired job, is one too many. */
@@ -142,12 +147,19 @@ int pydevWorkersClaim(pydevJob *job)
     return mine;
 }
 
+void pydevWorkersCompleting(void)
+{
+    worker *self = pool.capacity ? epicsThreadPrivateGet(currentWorker) : NULL;
+    if (self)
+        self->completing = 1;
+}
+
 void pydevWorkersQueue(pydevJob *job)
 {
     worker *self = pool.capacity ? epicsThreadPrivateGet(currentWorker) : NULL;
     worker *wake = NULL;
     job->next = NULL;
-    if (self && !self->kept) {
+    if (self && self->completing && !self->kept) {
         self->kept = job;
         return;
     }

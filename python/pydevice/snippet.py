@@ -8,9 +8,11 @@ source: a value written by a client can never change which code runs.
 Rules (compatible with the original PyDevice):
 
 - A stand-alone upper-case name that is a field of the record (``VAL``, ``NAME``, ``EGU``,
-  ...) is a macro and evaluates to that field's value.
+  ...) is a macro and evaluates to that field's value.  A field name with ``_STR``
+  (``VAL_STR``) evaluates to the field as EPICS' string form: an enum's state string.
 - Inside a string literal, a stand-alone field word (``'VAL'``) or ``%FIELD%`` is replaced by
-  the field's text; the text is inserted as data and can never end the literal.
+  the field's text; the text is inserted as data and can never end the literal.  A word after
+  a ``.`` (``'TANK:LEVEL.VAL'``, a PV name for ``pydev.get``) is left alone.
 - The value of a final expression is the result; statements alone give ``None``.
 - All links share one global namespace; names a link assigns at its top level are globals
   (``@x = VAL`` sets ``x`` for everyone).
@@ -30,7 +32,9 @@ from typing import Callable, Collection, Iterator, NamedTuple
 __all__ = ["Link", "compile_link"]
 
 _ARG_PREFIX = "_pydev_m_"
-_FIELD_WORD = re.compile(r"%([A-Z][A-Z0-9]*)%|(?<![A-Za-z0-9_])([A-Z][A-Z0-9]*)(?![A-Za-z0-9_])")
+# a bare field word right after a '.' is part of a PV name ('TANK:LEVEL.VAL'), not a macro
+_FIELD_WORD = re.compile(r"%([A-Z][A-Z0-9]*(?:_STR)?)%|(?<![A-Za-z0-9_.])([A-Z][A-Z0-9]*)(?![A-Za-z0-9_])")
+_AS_STRING = "_STR"  # FIELD_STR: the field read as a string (an enum's state string)
 
 
 class Link(NamedTuple):
@@ -102,12 +106,18 @@ class _Macros(ast.NodeTransformer):
         self.fields = fields
         self.used: dict[str, None] = {}  # ordered set
 
+    def is_macro(self, name: str) -> bool:
+        """A field of the record, or a field with ``_STR`` (its string form)."""
+        if name.endswith(_AS_STRING):
+            name = name[: -len(_AS_STRING)]
+        return name in self.fields
+
     def _arg(self, field: str) -> ast.Name:
         self.used.setdefault(field)
         return ast.Name(id=_ARG_PREFIX + field, ctx=ast.Load())
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
-        if isinstance(node.ctx, ast.Load) and node.id.isupper() and node.id in self.fields:
+        if isinstance(node.ctx, ast.Load) and node.id.isupper() and self.is_macro(node.id):
             return ast.copy_location(self._arg(node.id), node)
         return node
 
@@ -117,7 +127,7 @@ class _Macros(ast.NodeTransformer):
         pos = 0
         for match in _FIELD_WORD.finditer(text):
             field = match.group(1) or match.group(2)
-            if field not in self.fields:
+            if not self.is_macro(field):
                 continue
             if match.start() > pos:
                 parts.append(ast.Constant(text[pos : match.start()]))

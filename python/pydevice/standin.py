@@ -7,6 +7,8 @@ for records runs and unit-tests anywhere::
     import pydev
     pydev.iointr("bytes_sent", 42)
     assert pydev.last_value("bytes_sent") == 42
+    pydev.put("TANK:SETPOINT", 3.5)        # fields of "records": a dictionary here
+    assert pydev.get("TANK:SETPOINT.VAL") == 3.5
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import threading
 from typing import Any, NamedTuple
 
 __all__ = ["Alarm", "IointrCall", "iointr", "calls", "last_value", "clear", "in_ioc",
-           "STAT_NAMES", "SEVR_NAMES"]
+           "get", "put", "fields", "STAT_NAMES", "SEVR_NAMES"]
 
 in_ioc = False
 """True inside ``pydevIoc`` (the built-in module), False for this stand-in."""
@@ -90,7 +92,40 @@ def last_value(name: str, default: Any = None) -> Any:
     return default
 
 
+fields: dict[str, Any] = {}
+"""The stand-in's record fields, ``"REC.FIELD"`` -> value: set them for code that reads them."""
+
+
+def _field_name(name: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError("the name must be a str, e.g. 'TANK:LEVEL.VAL'")
+    record, dot, field = name.partition(".")
+    return f"{record}.{field or 'VAL'}" if dot else f"{record}.VAL"
+
+
+def get(name: str, as_string: bool = False) -> Any:
+    """The value of field ``name`` (``"REC.FIELD"``; ``"REC"`` is ``REC.VAL``) in :data:`fields`.
+
+    LookupError if it was never put, as the IOC raises for a field it does not have;
+    ``as_string`` gives ``str()`` of the value (the IOC gives an enum's state string).
+    """
+    key = _field_name(name)
+    with _lock:
+        if key not in fields:
+            raise LookupError(f"pydev.get('{name}'): no such record or field in this IOC")
+        value = fields[key]
+    return str(value) if as_string else value
+
+
+def put(name: str, value: Any) -> None:
+    """Store ``value`` as field ``name`` in :data:`fields` (the IOC writes the record)."""
+    key = _field_name(name)
+    with _lock:
+        fields[key] = value
+
+
 def clear() -> None:
-    """Forget all recorded pushes."""
+    """Forget all recorded pushes and stand-in fields."""
     with _lock:
         calls.clear()
+        fields.clear()

@@ -1,0 +1,79 @@
+/* pydevPython.h - every use of the Python C-API: the interpreter, compiling and running links,
+ * conversions between Python values and pydevResult/pydevFieldValue, the `pydev` module.
+ *
+ * Above values, the iointr registry and the worker pool; below the record glue.  It sees a
+ * call description (pydevPyCall), never a dbCommon, and it takes no record lock while holding
+ * the GIL.  Internal: not installed.
+ */
+#ifndef INC_pydevPython_H
+#define INC_pydevPython_H
+
+#include <stddef.h>
+
+#include "pydevValue.h"
+#include "pydevIointr.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* a compiled link: a Python function of the field macros */
+typedef struct pydevPyCode pydevPyCode;
+
+/* What compiling a link gives. */
+typedef struct pydevPyLink {
+    pydevPyCode *code;
+    pydevFieldValue *macros;   /* the field macros it uses: names filled in, the rest zero */
+    int nmacros;
+    char iointrName[64];       /* the link is pydev.iointr('name'); else "" */
+    int runsFieldCode;         /* it hands a field's value to exec/eval/compile */
+} pydevPyLink;
+
+/* The console rate limit of one record's errors: one message every 10 s at most. */
+typedef struct pydevPyLog {
+    double lastLog;
+    unsigned long suppressed;
+} pydevPyLog;
+
+/* One run of a link. */
+typedef struct pydevPyCall {
+    const char *name;          /* the record's name, for messages */
+    const char *link;          /* the code as written after '@', for messages */
+    const pydevPyCode *code;
+    const pydevFieldValue *args;
+    int nargs;
+    const pydevTarget *target;
+    int isOutput;              /* None is a success (nothing stored); failures are WRITE alarms */
+    int trace;                 /* TPRO: print the result and the time taken */
+    pydevPyLog *log;
+} pydevPyCall;
+
+/* Start (or join) the interpreter and set up the shared namespace, once: 0 or -1. */
+int  pydevPyInit(void);
+/* a worker thread's first act: give it a Python thread state (pydevWorkersStart's threadInit) */
+void pydevPyThreadInit(void);
+/* before Python starts: the startup script's directory, put on sys.path */
+void pydevPySetStartupDir(const char *dir);
+
+/* Compile a record's link; fields are the record type's field names (the macros' candidates).
+ * 0, or -1 with err saying why (the traceback is printed). */
+int  pydevPyCompile(const char *name, const char *link, const char *const *fields, int nfields,
+                    pydevPyLink *out, char *err, size_t errlen);
+/* Run it (takes the GIL): res gets the value, nothing (an output's None) or an alarm, and
+ * seconds the time the code took (with the GIL).  0, or -1 after a failure (res is the
+ * alarm; the console has the traceback, rate-limited). */
+int  pydevPyRun(const pydevPyCall *call, pydevResult *res, double *seconds);
+/* a record attached to an iointr name after pushes: give its slot the last value pushed */
+void pydevPyPrimeSlot(pydevIointrSlot *slot, const char *name);
+
+/* iocsh: run code (an expression's value is printed), or a file, in the shared namespace.
+ * 0, or -1 after an exception (printed).  SystemExit ends the IOC like `exit`. */
+int  pydevPyExec(const char *code);
+int  pydevPyRunFile(const char *path);
+/* run Python's exit handlers (atexit), waiting at most timeout seconds for them */
+void pydevPyAtExit(double timeout);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* INC_pydevPython_H */

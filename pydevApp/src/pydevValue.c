@@ -1,0 +1,123 @@
+/* pydevValue.c - results: allocate, alarm, store into a record.  EPICS only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <alarm.h>
+#include <dbAccess.h>
+#include <dbCommon.h>
+#include <epicsStdio.h>
+#include <epicsTime.h>
+#include <recGbl.h>
+
+#include "pydevValue.h"
+
+double pydevNow(void) { return epicsMonotonicGet() * 1e-9; }
+
+int pydevTargetSame(const pydevTarget *a, const pydevTarget *b)
+{
+    return a->shape == b->shape && a->dbfType == b->dbfType && a->elemSize == b->elemSize &&
+           a->capacity == b->capacity && a->maxState == b->maxState &&
+           a->isBool == b->isBool && a->isBits == b->isBits;
+}
+
+int pydevResultAlloc(pydevResult *res, const pydevTarget *target)
+{
+    size_t size = 0;
+    memset(res, 0, sizeof(*res));
+    if (target->shape == PYDEV_STRING || target->shape == PYDEV_LSTRING)
+        size = target->capacity;
+    else if (target->shape == PYDEV_ARRAY)
+        size = (size_t)target->capacity * target->elemSize;
+    if (size && !(res->buf = calloc(1, size)))
+        return -1;
+    return 0;
+}
+
+void pydevResultFree(pydevResult *res)
+{
+    free(res->buf);
+    res->buf = NULL;
+}
+
+void pydevResultAlarm(pydevResult *res, epicsEnum16 stat, epicsEnum16 sevr, const char *msg)
+{
+    res->kind = PYDEV_RESULT_ALARM;
+    res->stat = stat;
+    res->sevr = sevr;
+    strncpy(res->msg, msg, sizeof(res->msg) - 1);
+    res->msg[sizeof(res->msg) - 1] = '\0';
+}
+
+void pydevResultNumber(pydevResult *res, const pydevTarget *t, double value)
+{
+    switch (t->shape) {
+    case PYDEV_SCALAR:
+        res->kind = PYDEV_RESULT_VALUE;
+        res->d = value;
+        res->i = (epicsInt64)value;
+        break;
+    case PYDEV_STRING:
+    case PYDEV_LSTRING:
+        res->kind = PYDEV_RESULT_VALUE;
+        res->count = (epicsUInt32)epicsSnprintf(res->buf, t->capacity, "%g", value) + 1;
+        if (res->count > t->capacity)
+            res->count = t->capacity;
+        break;
+    default:
+        pydevResultAlarm(res, SOFT_ALARM, INVALID_ALARM, "a number, not an array");
+        break;
+    }
+}
+
+static void storeScalar(void *field, short dbfType, const pydevResult *res)
+{
+    switch (dbfType) {
+    case DBF_CHAR:   *(epicsInt8 *)field = (epicsInt8)res->i; break;
+    case DBF_UCHAR:  *(epicsUInt8 *)field = (epicsUInt8)res->i; break;
+    case DBF_SHORT:  *(epicsInt16 *)field = (epicsInt16)res->i; break;
+    case DBF_USHORT:
+    case DBF_ENUM:   *(epicsUInt16 *)field = (epicsUInt16)res->i; break;
+    case DBF_LONG:   *(epicsInt32 *)field = (epicsInt32)res->i; break;
+    case DBF_ULONG:  *(epicsUInt32 *)field = (epicsUInt32)res->i; break;
+    case DBF_INT64:  *(epicsInt64 *)field = res->i; break;
+    case DBF_UINT64: *(epicsUInt64 *)field = (epicsUInt64)res->i; break;
+    case DBF_FLOAT:  *(epicsFloat32 *)field = (epicsFloat32)res->d; break;
+    case DBF_DOUBLE: *(epicsFloat64 *)field = res->d; break;
+    default: break;
+    }
+}
+
+void pydevResultStore(dbCommon *prec, const pydevTarget *t, pydevPlace place,
+                      const pydevResult *res)
+{
+    if (res->kind == PYDEV_RESULT_ALARM) {
+        /* A record with no value yet is INVALID (UDF) whatever the code says; raising that
+         * severity here keeps the code's STAT and message, which UDF's own would replace. */
+        recGblSetSevrMsg(prec, res->stat,
+                         prec->udf && res->sevr < INVALID_ALARM ? INVALID_ALARM : res->sevr,
+                         "%s", res->msg);
+        return;
+    }
+    if (res->kind != PYDEV_RESULT_VALUE)
+        return;
+    switch (t->shape) {
+    case PYDEV_SCALAR:
+        storeScalar(place.field, t->dbfType, res);
+        break;
+    case PYDEV_STRING:
+        memcpy(place.field, res->buf, res->count);
+        break;
+    case PYDEV_LSTRING:
+        memcpy(place.field, res->buf, res->count);
+        *place.count = res->count;
+        break;
+    case PYDEV_ARRAY:
+        memcpy(place.field, res->buf, (size_t)res->count * t->elemSize);
+        *place.count = res->count;
+        break;
+    }
+    prec->udf = FALSE;
+    if (prec->tse == epicsTimeEventDeviceTime)
+        prec->time = res->time;
+}

@@ -1,0 +1,42 @@
+/* pydevWorkers.h - the worker-thread pool: runs jobs off the scan threads.
+ *
+ * EPICS only: it knows nothing of Python or records.  Internal: not installed.
+ */
+#ifndef INC_pydevWorkers_H
+#define INC_pydevWorkers_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pydevJob {
+    struct pydevJob *next;
+    void (*run)(struct pydevJob *job);
+    /* the watch thread: the job ran past its timeout (its late result will be refused) */
+    void (*expire)(struct pydevJob *job);
+    double timeout;          /* seconds the run may take; 0: no limit */
+    double queuedAt;
+} pydevJob;
+
+typedef struct pydevWorkersStats {
+    int workers, busy, stuck;
+    unsigned long depth, queued, expired;
+    double oldestAge;        /* seconds: the longest-running or longest-queued job */
+} pydevWorkersStats;
+
+/* count workers at all times (stuck ones replaced, up to capacity); threadInit (may be NULL)
+ * runs first in every worker thread */
+int  pydevWorkersStart(int count, int capacity, void (*threadInit)(void));
+void pydevWorkersQueue(pydevJob *job);
+/* in job->run, when it completes its record: a job it queues from now on (the next of a FLNK
+ * chain) is kept by this worker and run next; before, queued jobs go to the shared queue */
+void pydevWorkersCompleting(void);
+/* in job->run, before completing: 0 if the job expired meanwhile (drop its result) */
+int  pydevWorkersClaim(pydevJob *job);
+void pydevWorkersGetStats(pydevWorkersStats *stats);
+void pydevWorkersReport(int level);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* INC_pydevWorkers_H */
