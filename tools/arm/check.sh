@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build PyDevice and run its test suite in an emulated ARM Debian (qemu-user + binfmt).
 #
-#   tools/arm/check.sh [arm64|armhf] [wheels|core|test|all]   (make check-arm runs "arm64 all")
+#   tools/arm/check.sh [arm64|armhf] [wheels|core|test|board|all]   (make check-arm: "arm64 all")
 #
 # Everything it downloads or builds is cached outside the repository, in
 # ${PYDEV_ARM_CACHE:-~/.cache/pydevice-arm}: the Debian userland (bookworm, as on Raspberry Pi
@@ -121,12 +121,49 @@ core() {
     grep -E "passed|failed" "$CACHE/core-$ARCH.log" | tail -1 | tee -a "$RESULTS"
 }
 
-host_tools
-userland
-case $STEP in
-    core) core ;;
-    wheels) wheels ;;
-    test) project_test ;;
-    all) wheels; project_test ;;
-    *) echo "usage: $0 [arm64|armhf] [wheels|core|test|all]" >&2; exit 2 ;;
-esac
+board() {
+    # Build once, deploy to many boards, timed: `make wheels` in the build userland, then a
+    # second, fresh userland with Python but no compiler installs the wheelhouse with
+    # --no-index, and its pydevIoc serves a record that this host reads over CA and PVA
+    # (the chroot shares the host's loopback).
+    copy_project
+    timed "make wheels ($ARCH)" in_root sh -c "cd /build/pydevice && rm -rf dist && make wheels"
+    local fresh=$CACHE/board-$ARCH
+    umount "$fresh/proc" 2>/dev/null || true
+    rm -rf "$fresh"
+    timed "fresh board userland: debootstrap $ARCH" debootstrap --arch="$ARCH" --foreign \
+        --variant=minbase bookworm "$fresh" http://deb.debian.org/debian
+    cp /usr/bin/$QEMU-static "$fresh/usr/bin/"
+    timed "fresh board userland: second stage" chroot "$fresh" /debootstrap/debootstrap --second-stage
+    cp /etc/resolv.conf "$fresh/etc/resolv.conf"
+    local board_root=$ROOTFS
+    ROOTFS=$fresh
+    timed "board: apt-get install python3-venv" in_root sh -c \
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv"
+    mkdir -p "$fresh/tmp/wheelhouse" && cp "$board_root"/build/pydevice/dist/wheelhouse/*.whl "$fresh/tmp/wheelhouse/"
+    du -sh "$fresh/tmp/wheelhouse" | tee -a "$RESULTS"
+    ls "$fresh/tmp/wheelhouse" | tee -a "$RESULTS"
+    if in_root sh -c "command -v cc gcc g++" >/dev/null; then echo "board userland has a compiler" >&2; exit 1; fi
+    timed "board: venv + pip install --no-index -f wheelhouse 'pydevice[revpi]'" in_root sh -c \
+        "python3 -m venv /opt/ioc && /opt/ioc/bin/pip install -q --no-index -f /tmp/wheelhouse 'pydevice[revpi]'"
+    mountpoint -q "$fresh/proc" || mount -t proc proc "$fresh/proc"
+    timed "board: pydevIoc serves over CA and PVA, read from the host" \
+        "$TOP/.venv/bin/python" "$TOP/tools/arm/board_probe.py" "$fresh" | tee -a "$RESULTS"
+    umount "$fresh/proc" || true
+    ROOTFS=$board_root
+}
+
+main() {
+    host_tools
+    userland
+    case $STEP in
+        core) core ;;
+        wheels) wheels ;;
+        test) project_test ;;
+        board) board ;;
+        all) wheels; project_test; board ;;
+        *) echo "usage: $0 [arm64|armhf] [wheels|core|test|board|all]" >&2; exit 2 ;;
+    esac
+}
+# on one line: bash reads a script as it runs it, so an edit made meanwhile cannot be run
+main; exit $?
