@@ -135,13 +135,13 @@ def test_io_comments_are_escaped_by_the_shared_writer(tmp_path):
     """A piCtory comment (bmk, the record's DESC) with quotes, a backslash and a tab still
     gives a loadable database: the generator writes through pydevice.dbwriter."""
     import json
-    config = json.loads((FIXTURES / "config.rsc").read_text())
+    config = json.loads(Path(demo_files(tmp_path)["configrsc"]).read_text())
     comment = 'pump "A"\\B\tleft'
     for dev in config["Devices"]:
         for io in dev.get("inp", {}).values():
             if io[0] == "I_1":
                 io[6] = comment
-    rsc = tmp_path / "config.rsc"
+    rsc = tmp_path / "edited.rsc"
     rsc.write_text(json.dumps(config))
     text = dbgen.generate(str(rsc), dbgen.Options(prefix="P:"))
     assert '    field(DESC, "pump \\"A\\"\\\\B\\tleft")\n' in text

@@ -48,6 +48,20 @@ def shown(widget: QWidget) -> dict:
     return out
 
 
+def plugin_connected(widget: QWidget) -> bool:
+    """PyDM's data-plugin connection of the widget's channel is connected."""
+    from pydm.data_plugins import plugin_for_address
+    for channel in widget.channels() or ():
+        plugin = plugin_for_address(channel.address)
+        conn = plugin.connections.get(plugin.get_connection_id(channel)) if plugin else None
+        # pyepics can also miss calling the connection callback of a channel that connected
+        # while its PV was being made: then the PV's own state is what the channel is
+        pv = getattr(conn, "pv", None)
+        if not (conn and (conn.connected or (pv is not None and pv.connected))):
+            return False
+    return True
+
+
 def _plain(value):
     if hasattr(value, "tolist"):
         return value.tolist()
@@ -76,11 +90,19 @@ def main() -> None:
         if cmd == "widgets":
             answer = {pv: [type(w).__name__ for w in ws] for pv, ws in widgets.items()}
         elif cmd == "connected":
+            # PyDM's pyepics plugin attaches a widget to its connection from a thread pool
+            # after creating the PV (pyepics_plugin_component.setup_callbacks), so a widget can
+            # miss the connection signal although PyDM's connection is up: the channel counts
+            # as connected when PyDM's own connection (or its pyepics PV) says so; such
+            # widgets are listed apart.
             def missing():
                 return [w.objectName() for ws in widgets.values() for w in ws
-                        if not w._connected]
+                        if not w._connected and not plugin_connected(w)]
             wait(float(args[0]), lambda: not missing())
             answer = {"disconnected": missing()}
+            missed = [w.objectName() for ws in widgets.values() for w in ws if not w._connected]
+            if missed:
+                answer["pydm_missed_signal"] = missed
         elif cmd == "show":
             app.processEvents()
             answer = [shown(w) for w in widgets.get(args[0], [])]

@@ -33,7 +33,7 @@ def test_the_gpio_demo_screen_connects_and_shows_the_missing_chip_as_alarms(
     with Ioc(st_cmd=GPIO_DEMO / "st.cmd", cwd=GPIO_DEMO, env={"GPIO_CHIP": CHIP},
              prefix="Demo:") as ioc:  # the st.cmd's prefix
         screen = pydm_screen(ui)
-        assert screen("connected", 30 * TIME_SCALE) == {"disconnected": []}
+        assert screen("connected", 30 * TIME_SCALE)["disconnected"] == []
         assert poll(lambda: screen("show", "Demo:GPIO17")[0]["severity"] == INVALID, 10)
         assert screen("show", "Demo:GPIO27")[0]["severity"] == INVALID
         screen("click", "Demo:GPIO27", "High")
@@ -54,7 +54,7 @@ def test_the_generated_gpio_screen_names_the_records_of_the_generated_database(
     with Ioc(db_files=[(db, ""), (stats, "P=GS:pydev:")],
              pre_init=['pydev("from pydevice import gpio")']):
         screen = pydm_screen(ui)
-        assert screen("connected", 30 * TIME_SCALE) == {"disconnected": []}
+        assert screen("connected", 30 * TIME_SCALE)["disconnected"] == []
         widgets = screen("widgets")
         assert widgets["GS:GPIO17"] == ["PyDMByteIndicator"]
         assert widgets["GS:GPIO27"] == ["PyDMEnumButton"]
