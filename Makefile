@@ -6,6 +6,8 @@
 # this is a standard EPICS top-level Makefile instead (see docs/site-build.md).
 
 TOP = .
+VENV ?= .venv
+VPY := $(VENV)/bin/python
 # make reads configure/RELEASE (and the RELEASE.local it includes) itself; only a value set
 # there switches to the EPICS build, not an EPICS_BASE exported in the environment.
 -include $(TOP)/configure/RELEASE
@@ -21,34 +23,28 @@ pydevApp_DEPEND_DIRS = configure
 iocBoot_DEPEND_DIRS = pydevApp
 include $(TOP)/configure/RULES_TOP
 
-test: all
-	.venv/bin/python -m pytest tests
+# The tests' clients (pyepics, p4p, caget...) live in .venv, made from VENV_PYTHON (EPICS's own
+# PYTHON variable is base's, so it is not used here).  The suites that exercise pydevIoc, libpydev
+# and the Python package; the rest of tests/ checks the CMake build, the wheel and make install.
+VENV_PYTHON ?= python3
+.PHONY: venv test
+test: all venv
+	$(VPY) -m pytest tests/test_core_*.py tests/test_first_hour.py
 
 else
 # ---------------------------------------------------------------- embedded (CMake) build
 PYTHON ?= python3
-VENV ?= .venv
+VENV_PYTHON = $(PYTHON)
 BUILD ?= build
 # the oldest and newest Python that `make test` also runs the core suite on, when installed
 # (pyenv's, or pythonX.Y on PATH); `make test-pythons` runs every supported one
 PYTHONS_CI ?= 3.10 3.13
 PYTHONS ?= 3.10 3.11 3.12 3.13
-VPY := $(VENV)/bin/python
 ARCH := $(shell uname -s | tr A-Z a-z)-$(shell uname -m | sed 's/^arm.*/arm/')
 IOC := bin/$(ARCH)/pydevIoc
 
 .PHONY: all build run run-revpi run-gpio test test-core test-pythons bench clean distclean venv install wheels check-arm check-armhf
 all: build
-
-venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt requirements-test.txt python/pydevice/clients.py
-	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --disable-pip-version-check -q -r requirements-test.txt
-	@# import pydev / pydevice in the venv, from this source tree
-	$(VPY) -c "import sysconfig; print('$(CURDIR)/python')" > "$$($(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/pydevice-source.pth"
-	@# caget, caput, camonitor, pvget, pvput, pvmonitor and caRepeater in .venv/bin
-	$(VPY) -m pydevice.clients install $(VENV)/bin > /dev/null
-	touch $@
 
 build: $(VENV)/.installed
 	cmake -S . -B $(BUILD) -DPython3_EXECUTABLE=$(abspath $(VPY)) -Wno-dev > build.log 2>&1 \
@@ -134,3 +130,15 @@ clean:
 distclean: clean
 	rm -rf $(VENV) .venv-*
 endif
+
+# ---------------------------------------------------------------- both builds
+# The venv of the tests and of `make run`, with the pinned packages of requirements-test.txt.
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-test.txt python/pydevice/clients.py
+	test -x $(VPY) || $(VENV_PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --disable-pip-version-check -q -r requirements-test.txt
+	@# import pydev / pydevice in the venv, from this source tree
+	$(VPY) -c "import sysconfig; print('$(CURDIR)/python')" > "$$($(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/pydevice-source.pth"
+	@# caget, caput, camonitor, pvget, pvput, pvmonitor and caRepeater in .venv/bin
+	$(VPY) -m pydevice.clients install $(VENV)/bin > /dev/null
+	touch $@
