@@ -138,8 +138,10 @@ board() {
     cp /etc/resolv.conf "$fresh/etc/resolv.conf"
     local board_root=$ROOTFS
     ROOTFS=$fresh
-    timed "board: apt-get install python3-venv" in_root sh -c \
-        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv"
+    # pydevIoc links libpython3.X.so, which Debian's python3 package does not bring
+    timed "board: apt-get install python3-venv libpython3.X" in_root sh -c \
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv \
+         libpython3.\$(python3 -c 'import sys; print(sys.version_info[1])')"
     mkdir -p "$fresh/tmp/wheelhouse" && cp "$board_root"/build/pydevice/dist/wheelhouse/*.whl "$fresh/tmp/wheelhouse/"
     du -sh "$fresh/tmp/wheelhouse" | tee -a "$RESULTS"
     ls "$fresh/tmp/wheelhouse" | tee -a "$RESULTS"
