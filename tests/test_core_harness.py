@@ -60,4 +60,4 @@ def test_long_python_code_runs_whole():
     # one iocsh line carries all of it (here over 300 kB, encoded)
     code = "".join(f"v{i} = {i}\n" for i in range(20000)) + "print(v0 + v19999)"
     with Ioc() as ioc:
-        assert ioc.py(code) == "19999\n"
+        assert ioc.py(code, timeout=60) == "19999\n"  # a bound on a failure: compiling 20,000 lines on a loaded machine
