@@ -31,7 +31,14 @@ def test_ophyd_devices_read_and_write_the_demo_process_image(revpi_demo, tmp_pat
 
     module = _devices(revpi_demo.work, tmp_path / "revpi_devices.py")
     rpi = module.RevolutionPi("RevPi:", name="rpi")
-    rpi.wait_for_connection(timeout=20)
+    try:
+        rpi.wait_for_connection(timeout=20)
+    except TimeoutError:
+        # pyepics can miss the connection callback of a channel that connects while its PV is
+        # being made (seen as 2 of ~200 signals in 1 of 3 loaded runs, as with PyDM); a second
+        # device finds the channels already connected, which pyepics reports at once
+        rpi = module.RevolutionPi("RevPi:", name="rpi")
+        rpi.wait_for_connection(timeout=20)
     image = revpimodio2.RevPiModIO(procimg=str(revpi_demo.work / "procimg.bin"),
                                    configrsc=str(revpi_demo.work / "config.rsc"),
                                    replace_io_file=str(revpi_demo.work / "replace_io.conf"),
