@@ -3,9 +3,14 @@
  * A push converts the value once per distinct record target ("slot") with the pusher's
  * converter (Python's, under the GIL; or none, for numbers from C), then swaps it in under the
  * name's mutex; records on I/O Intr process synchronously in the scan callback thread without
- * Python.  Pushes coalesce: while a scan is outstanding a new value only replaces the stored
- * one; when the scan completes it is requested again if a newer value arrived, so the last
- * value pushed is always the value the records end with.
+ * Python.  Pushes coalesce by default: while a scan is outstanding a new value only replaces
+ * the stored one; when the scan completes it is requested again if a newer value arrived, so
+ * the last value pushed is always the value the records end with.  A name can queue instead
+ * (its records say info(pydev:queue, "N")): each record has a slot of its own holding up to N
+ * values, oldest first, one taken per processing, and scans are requested until every slot
+ * is empty; when a slot is full the oldest value is dropped, counted, and the next value
+ * delivered carries the count, for the record to raise an alarm - never a silent loss.
+ * A push converts into a buffer sized by what it carries, reused from push to push.
  * EPICS only: this file knows values (pydevValue.h), not Python and not records.
  */
 #include <stdio.h>
@@ -15,6 +20,7 @@
 #include <epicsMutex.h>
 #include <epicsStdio.h>
 #include <epicsThread.h>
+#include <errlog.h>
 #include <dbScan.h>
 #include <alarm.h>
 #include <initHooks.h>
@@ -25,9 +31,14 @@ struct pydevIointrSlot {
     struct pydevIointrSlot *next;
     pydevIointr *io;
     pydevTarget target;
-    pydevResult value;
+    pydevResult value;        /* the latest value; queueing: the last one delivered */
+    pydevResult spare;        /* a buffer the next push converts into (reused, not freed) */
     epicsUInt64 valueSeq;     /* the push the value came from: a stale one never replaces it */
     int records;
+    /* queueing: values waiting for the slot's one record, ring[head] the oldest */
+    pydevResult *ring;
+    unsigned int head, count;
+    unsigned long dropped;    /* dropped since a value was last delivered */
 };
 
 struct pydevIointr {
@@ -36,10 +47,12 @@ struct pydevIointr {
     IOSCANPVT scan;
     epicsMutexId lock;
     pydevIointrSlot *slots;
-    unsigned long seq, scannedSeq, pushes, scans;
+    unsigned long seq, scannedSeq, pushes, scans, dropped;
+    unsigned int queue;       /* values each record's slot holds; 0: pushes coalesce */
     epicsUInt64 pushSeq;      /* numbers pushes in the order they began */
     epicsTimeStamp lastTime;  /* of the last push */
     int outstanding;          /* scan priorities queued and not complete */
+    int consumed;             /* queueing: a record took a value since the scan was requested */
 };
 
 static pydevIointr *names;
@@ -50,9 +63,22 @@ static void requestScanLocked(pydevIointr *io)
 {
     unsigned int queued;
     io->scannedSeq = io->seq;
+    io->consumed = 0;
     io->scans++;
     for (queued = scanIoRequest(io->scan); queued; queued &= queued - 1)
         io->outstanding++;
+}
+
+/* with io->lock held: whether the records have something new to take */
+static int scanOwed(const pydevIointr *io)
+{
+    const pydevIointrSlot *slot;
+    if (!io->queue)
+        return io->seq != io->scannedSeq;
+    for (slot = io->slots; slot; slot = slot->next)
+        if (slot->count)
+            return 1;
+    return 0;
 }
 
 static void scanComplete(void *usr, IOSCANPVT scan, int prio)
@@ -61,7 +87,9 @@ static void scanComplete(void *usr, IOSCANPVT scan, int prio)
     (void)scan;
     (void)prio;
     epicsMutexMustLock(io->lock);
-    if (--io->outstanding == 0 && io->seq != io->scannedSeq)
+    /* queueing: a scan that took nothing (the records are disabled) waits for the next push
+     * rather than scanning again and again */
+    if (--io->outstanding == 0 && scanOwed(io) && (!io->queue || io->consumed))
         requestScanLocked(io);
     epicsMutexUnlock(io->lock);
 }
@@ -104,24 +132,41 @@ pydevIointr *pydevIointrFind(const char *name)
     return io;
 }
 
-pydevIointrSlot *pydevIointrAttach(pydevIointr *io, const pydevTarget *target)
+static pydevIointrSlot *newSlot(pydevIointr *io, const pydevTarget *target, unsigned int queue)
 {
-    pydevIointrSlot *slot;
-    epicsMutexMustLock(io->lock);
-    for (slot = io->slots; slot; slot = slot->next)
-        if (pydevTargetSame(&slot->target, target))
-            break;
-    if (!slot && (slot = calloc(1, sizeof(*slot)))) {
+    pydevIointrSlot *slot = calloc(1, sizeof(*slot));
+    if (slot && queue && !(slot->ring = calloc(queue, sizeof(pydevResult)))) {
+        free(slot);
+        return NULL;
+    }
+    if (slot) {
         slot->io = io;
         slot->target = *target;
-        if (pydevResultAlloc(&slot->value, target)) {
-            free(slot);
-            slot = NULL;
-        } else {
-            slot->next = io->slots;
-            io->slots = slot;
-        }
+        slot->next = io->slots;
+        io->slots = slot;
     }
+    return slot;
+}
+
+pydevIointrSlot *pydevIointrAttach(pydevIointr *io, const pydevTarget *target,
+                                   unsigned int queue, const char **why)
+{
+    pydevIointrSlot *slot = NULL;
+    *why = "out of memory";
+    epicsMutexMustLock(io->lock);
+    if (io->slots && io->queue != queue) {
+        *why = "pydev:queue differs from other records of its iointr name";
+        epicsMutexUnlock(io->lock);
+        return NULL;
+    }
+    io->queue = queue;
+    /* coalescing records of one target share what a push converted; a queueing record takes
+     * its values one by one, so it has a slot of its own */
+    for (slot = queue ? NULL : io->slots; slot; slot = slot->next)
+        if (pydevTargetSame(&slot->target, target))
+            break;
+    if (!slot)
+        slot = newSlot(io, target, queue);
     if (slot)
         slot->records++;
     epicsMutexUnlock(io->lock);
@@ -160,34 +205,116 @@ epicsUInt64 pydevIointrLastSeq(pydevIointr *io)
     return seq;
 }
 
-/* Swap a converted value into slot, unless a newer push got there first. */
+/* with io->lock held: a buffer no longer holding a value becomes the spare, or is freed
+ * (by the caller, after unlocking: *drop) when there is one already */
+static void recycle(pydevIointrSlot *slot, pydevResult *res, pydevResult *drop)
+{
+    if (!slot->spare.buf)
+        slot->spare = *res;
+    else
+        *drop = *res;
+    memset(res, 0, sizeof(*res));
+}
+
+/* A result to convert into: the slot's spare buffer when it has one (no allocation). */
+static pydevResult takeSpare(pydevIointrSlot *slot)
+{
+    pydevResult fresh;
+    memset(&fresh, 0, sizeof(fresh));
+    epicsMutexMustLock(slot->io->lock);
+    fresh.buf = slot->spare.buf;
+    fresh.size = slot->spare.size;
+    memset(&slot->spare, 0, sizeof(slot->spare));
+    epicsMutexUnlock(slot->io->lock);
+    return fresh;
+}
+
+/* with io->lock held: the value at the end of a queueing slot, the oldest dropped if full */
+static void enqueue(pydevIointrSlot *slot, pydevResult *fresh, pydevResult *drop)
+{
+    unsigned int queue = slot->io->queue;
+    if (slot->count == queue) {
+        recycle(slot, &slot->ring[slot->head], drop);
+        slot->head = (slot->head + 1) % queue;
+        slot->count--;
+        slot->dropped++;
+        slot->io->dropped++;
+    }
+    slot->ring[(slot->head + slot->count) % queue] = *fresh;
+    slot->count++;
+    memset(fresh, 0, sizeof(*fresh));
+}
+
+/* Swap a converted value into slot unless a newer push got there first. */
 static void storeFresh(pydevIointrSlot *slot, pydevResult *fresh, epicsUInt64 seq)
 {
-    pydevResult old;
+    pydevResult drop;
+    memset(&drop, 0, sizeof(drop));
     epicsMutexMustLock(slot->io->lock);
     if (seq > slot->valueSeq) {
-        old = slot->value;
+        pydevResult old = slot->value;
         slot->value = *fresh;
         slot->valueSeq = seq;
+        recycle(slot, &old, &drop);
     } else {
-        old = *fresh;
+        recycle(slot, fresh, &drop);
     }
     epicsMutexUnlock(slot->io->lock);
-    pydevResultFree(&old);
+    pydevResultFree(&drop);
+}
+
+/* Convert with no lock held: conversion may run (Python) code, which may let another thread
+ * take the GIL and push to this name too.  Coalescing, whichever push began last wins in
+ * every slot, whatever order the conversions finish in. */
+static pydevResult convertFor(pydevIointrSlot *slot, pydevIointrConvert *convert,
+                              const void *value, const epicsTimeStamp *time)
+{
+    pydevResult fresh = takeSpare(slot);
+    convert(value, &slot->target, &fresh);
+    fresh.time = *time;
+    return fresh;
 }
 
 void pydevIointrStore(pydevIointrSlot *slot, pydevIointrConvert *convert, const void *value,
                       const epicsTimeStamp *time, epicsUInt64 seq)
 {
-    /* Convert with no lock held: conversion may run (Python) code, which may let another
-     * thread take the GIL and push to this name too.  Whichever push began last wins in
-     * every slot, whatever order the conversions finish in. */
-    pydevResult fresh;
-    if (pydevResultAlloc(&fresh, &slot->target))
-        return;
-    convert(value, &slot->target, &fresh);
-    fresh.time = *time;
+    pydevResult fresh = convertFor(slot, convert, value, time);
     storeFresh(slot, &fresh, seq);
+}
+
+/* A push to a queueing name: converted for every slot first, then queued in all of them at
+ * once, so that a scan never finds the value in one record's queue and not yet in another's
+ * (that record would deliver its last value again). */
+static void pushQueued(pydevIointr *io, pydevIointrSlot *slots, pydevIointrConvert *convert,
+                       const void *value, const epicsTimeStamp *time)
+{
+    enum { ON_STACK = 8 };
+    pydevResult local[ON_STACK], *fresh = local;
+    pydevIointrSlot *slot;
+    size_t n = 0, i;
+    for (slot = slots; slot; slot = slot->next)
+        n++;
+    if (n > ON_STACK && !(fresh = calloc(n, sizeof(*fresh)))) {
+        errlogPrintf("pydev: iointr '%s': out of memory, a push was dropped\n", io->name);
+        epicsMutexMustLock(io->lock);
+        io->dropped++;
+        epicsMutexUnlock(io->lock);
+        return;
+    }
+    for (slot = slots, i = 0; slot; slot = slot->next, i++)
+        fresh[i] = convertFor(slot, convert, value, time);
+    epicsMutexMustLock(io->lock);
+    for (slot = slots, i = 0; slot; slot = slot->next, i++) {
+        pydevResult drop;
+        memset(&drop, 0, sizeof(drop));
+        enqueue(slot, &fresh[i], &drop);
+        fresh[i] = drop;  /* freed below, with no lock held */
+    }
+    epicsMutexUnlock(io->lock);
+    for (i = 0; i < n; i++)
+        pydevResultFree(&fresh[i]);
+    if (fresh != local)
+        free(fresh);
 }
 
 /* After the slots have the value: count the push, and scan unless a scan is outstanding. */
@@ -197,16 +324,17 @@ static void pushed(pydevIointr *io, const epicsTimeStamp *time)
     io->lastTime = *time;
     io->pushes++;
     io->seq++;
-    if (io->slots && !io->outstanding)
+    if (io->slots && !io->outstanding && scanOwed(io))
         requestScanLocked(io);
     epicsMutexUnlock(io->lock);
 }
 
-static pydevIointrSlot *slotsOf(pydevIointr *io)
+static pydevIointrSlot *slotsOf(pydevIointr *io, unsigned int *queue)
 {
     pydevIointrSlot *slots;
     epicsMutexMustLock(io->lock);
     slots = io->slots;  /* slots are only ever added, at the head */
+    *queue = io->queue;
     epicsMutexUnlock(io->lock);
     return slots;
 }
@@ -214,28 +342,30 @@ static pydevIointrSlot *slotsOf(pydevIointr *io)
 void pydevIointrPush(pydevIointr *io, pydevIointrConvert *convert, const void *value,
                      const epicsTimeStamp *time)
 {
-    pydevIointrSlot *slot;
+    pydevIointrSlot *slot, *slots;
     epicsUInt64 seq = nextPushSeq(io);
-    for (slot = slotsOf(io); slot; slot = slot->next)
-        pydevIointrStore(slot, convert, value, time, seq);
+    unsigned int queue;
+    slots = slotsOf(io, &queue);
+    if (queue) {
+        pushQueued(io, slots, convert, value, time);
+    } else {
+        for (slot = slots; slot; slot = slot->next)
+            pydevIointrStore(slot, convert, value, time, seq);
+    }
     pushed(io, time);
+}
+
+/* pydevIointrConvert of a number from C */
+static void convertNumber(const void *value, const pydevTarget *target, pydevResult *res)
+{
+    pydevResultNumber(res, target, *(const double *)value);
 }
 
 void pydevIointrPushNumber(pydevIointr *io, double value)
 {
-    pydevIointrSlot *slot;
-    epicsUInt64 seq = nextPushSeq(io);
     epicsTimeStamp now;
     epicsTimeGetCurrent(&now);
-    for (slot = slotsOf(io); slot; slot = slot->next) {
-        pydevResult fresh;
-        if (pydevResultAlloc(&fresh, &slot->target))
-            continue;
-        pydevResultNumber(&fresh, &slot->target, value);
-        fresh.time = now;
-        storeFresh(slot, &fresh, seq);
-    }
-    pushed(io, &now);
+    pydevIointrPush(io, convertNumber, &value, &now);
 }
 
 pydevIointr *pydevIointrLookup(const char *name)
@@ -251,10 +381,10 @@ pydevIointr *pydevIointrLookup(const char *name)
     return io;
 }
 
-void pydevIointrTotals(unsigned long *pushes, unsigned long *scans)
+void pydevIointrTotals(unsigned long *pushes, unsigned long *scans, unsigned long *dropped)
 {
     pydevIointr *io;
-    *pushes = *scans = 0;
+    *pushes = *scans = *dropped = 0;
     if (!namesLock)
         return;
     epicsMutexMustLock(namesLock);
@@ -264,6 +394,7 @@ void pydevIointrTotals(unsigned long *pushes, unsigned long *scans)
         epicsMutexMustLock(io->lock);
         *pushes += io->pushes;
         *scans += io->scans;
+        *dropped += io->dropped;
         epicsMutexUnlock(io->lock);
     }
     epicsMutexUnlock(namesLock);
@@ -278,7 +409,7 @@ static void scanPushedNames(initHookState state)
     epicsMutexMustLock(namesLock);
     for (io = names; io; io = io->next) {
         epicsMutexMustLock(io->lock);
-        if (io->seq && io->slots && !io->outstanding)  /* scanIoRequest queued nothing before */
+        if (io->seq && io->slots && !io->outstanding && scanOwed(io))  /* none queued before */
             requestScanLocked(io);
         epicsMutexUnlock(io->lock);
     }
@@ -294,15 +425,37 @@ void pydevIointrInit(void)
     }
 }
 
-int pydevIointrApply(pydevIointrSlot *slot, pydevIointrStoreFn *store, void *arg)
+/* with io->lock held: a queueing slot's oldest value becomes the one to deliver */
+static void dequeue(pydevIointrSlot *slot, pydevResult *drop)
+{
+    pydevResult old = slot->value;
+    slot->value = slot->ring[slot->head];
+    memset(&slot->ring[slot->head], 0, sizeof(slot->ring[slot->head]));
+    slot->head = (slot->head + 1) % slot->io->queue;
+    slot->count--;
+    recycle(slot, &old, drop);
+}
+
+int pydevIointrApply(pydevIointrSlot *slot, pydevIointrStoreFn *store, void *arg,
+                     unsigned long *dropped)
 {
     pydevIointr *io = slot->io;
+    pydevResult drop;
     int pushed;
+    memset(&drop, 0, sizeof(drop));
     epicsMutexMustLock(io->lock);
+    if (slot->count) {
+        dequeue(slot, &drop);
+        io->consumed = 1;
+    }
     pushed = slot->value.kind != PYDEV_RESULT_NONE;
     if (pushed)
         store(arg, &slot->value);
+    if (dropped)
+        *dropped = slot->dropped;
+    slot->dropped = 0;
     epicsMutexUnlock(io->lock);
+    pydevResultFree(&drop);
     return pushed;
 }
 
@@ -319,7 +472,11 @@ void pydevIointrReport(int level)
         n++;
         for (slot = io->slots; slot; slot = slot->next)
             records += slot->records;
-        if (level > 0)
+        if (level > 0 && io->queue)
+            printf("  iointr '%s': %d records, %lu pushes, %lu scans, queue of %u per record, "
+                   "%lu values dropped\n", io->name, records, io->pushes, io->scans, io->queue,
+                   io->dropped);
+        else if (level > 0)
             printf("  iointr '%s': %d records, %lu pushes, %lu scans\n", io->name, records,
                    io->pushes, io->scans);
     }

@@ -33,15 +33,20 @@ pydevIointr *pydevIointrFind(const char *name);
 /* the entry of name if a record or a push made it; NULL otherwise */
 pydevIointr *pydevIointrLookup(const char *name);
 const char *pydevIointrName(const pydevIointr *io);
-/* a record of this target joins io (before iocInit); NULL when out of memory */
-pydevIointrSlot *pydevIointrAttach(pydevIointr *io, const pydevTarget *target);
+/* A record of this target joins io (before iocInit).  queue: 0, pushes coalesce; N, the
+ * record gets every push, up to N waiting (all records of a name must agree).  NULL with
+ * *why saying why (out of memory, or a queue that differs from the name's). */
+pydevIointrSlot *pydevIointrAttach(pydevIointr *io, const pydevTarget *target,
+                                   unsigned int queue, const char **why);
 pydevIointr *pydevIointrOf(const pydevIointrSlot *slot);
 IOSCANPVT pydevIointrScan(const pydevIointr *io);
 
 /* Deliver value to every record of io: convert it for each slot (with no lock held: the
- * converter may run code that pushes too), store it unless a push that began later got there
- * first, then scan, coalescing: while a scan is outstanding a newer value only replaces the
- * stored one, and the scan is requested again when it completes. */
+ * converter may run code that pushes too; it sizes res->buf with pydevResultReserve), store
+ * it unless a push that began later got there first, then scan, coalescing: while a scan is
+ * outstanding a newer value only replaces the stored one, and the scan is requested again
+ * when it completes.  A queueing name appends the value to each record's slot instead, and
+ * scans until every slot is empty. */
 void pydevIointrPush(pydevIointr *io, pydevIointrConvert *convert, const void *value,
                      const epicsTimeStamp *time);
 /* a number to every record of io (strings get "%g"), without a converter */
@@ -54,13 +59,17 @@ void pydevIointrStore(pydevIointrSlot *slot, pydevIointrConvert *convert, const 
 epicsUInt64 pydevIointrLastSeq(pydevIointr *io);
 epicsTimeStamp pydevIointrLastTime(pydevIointr *io);
 
-/* With the record lock held: store(arg, latest value); 0 if nothing was pushed yet. */
-int  pydevIointrApply(pydevIointrSlot *slot, pydevIointrStoreFn *store, void *arg);
+/* With the record lock held: store(arg, latest value) - queueing, the oldest waiting one, or
+ * the last delivered when none waits; 0 if nothing was pushed yet.  *dropped (may be NULL):
+ * values dropped from a full queue since the last call (the record raises an alarm). */
+int  pydevIointrApply(pydevIointrSlot *slot, pydevIointrStoreFn *store, void *arg,
+                      unsigned long *dropped);
 
 /* once, before iocInit: pushes made before the IOC runs are scanned when it does */
 void pydevIointrInit(void);
-/* pushes and the scans they caused, over all names but the reserved "pydev:..." */
-void pydevIointrTotals(unsigned long *pushes, unsigned long *scans);
+/* pushes, the scans they caused and the values full queues dropped, over all names but the
+ * reserved "pydev:..." */
+void pydevIointrTotals(unsigned long *pushes, unsigned long *scans, unsigned long *dropped);
 void pydevIointrReport(int level);
 
 #ifdef __cplusplus

@@ -437,13 +437,28 @@ static char dbfKind(short dbf)
     return 'u';
 }
 
-static int tooMany(Py_ssize_t n, const pydevTarget *t)
+/* 1 (an exception set) unless n elements fit the target and res->buf has room for them */
+static int tooMany(Py_ssize_t n, const pydevTarget *t, pydevResult *res)
 {
     if ((size_t)n > t->capacity) {
         PyErr_Format(PyExc_ValueError, "%zd elements do not fit NELM=%u", n, t->capacity);
         return 1;
     }
+    if (pydevResultReserve(res, (size_t)n * t->elemSize)) {
+        PyErr_NoMemory();
+        return 1;
+    }
     return 0;
+}
+
+/* a string result: room for the target's longest, then the string */
+static int resultString(PyObject *obj, const pydevTarget *t, pydevResult *res)
+{
+    if (pydevResultReserve(res, t->capacity)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return toString(obj, res->buf, t->capacity, &res->count);
 }
 
 static int arrayFromBuffer(Py_buffer *view, const pydevTarget *t, pydevResult *res)
@@ -454,7 +469,7 @@ static int arrayFromBuffer(Py_buffer *view, const pydevTarget *t, pydevResult *r
         PyErr_Format(PyExc_TypeError, "unsupported array format '%s'", view->format);
         return -1;
     }
-    if (tooMany(n, t))
+    if (tooMany(n, t, res))
         return -1;
     if (kind == dbfKind(t->dbfType) && (epicsUInt32)view->itemsize == t->elemSize) {
         memcpy(res->buf, view->buf, view->len);
@@ -490,7 +505,7 @@ static int arrayFromSequence(PyObject *obj, const pydevTarget *t, pydevResult *r
     if (!seq)
         return -1;
     n = PySequence_Fast_GET_SIZE(seq);
-    if (tooMany(n, t)) {
+    if (tooMany(n, t, res)) {
         Py_DECREF(seq);
         return -1;
     }
@@ -527,7 +542,7 @@ static int arrayFromSequence(PyObject *obj, const pydevTarget *t, pydevResult *r
 static int arrayFromBytes(PyObject *obj, const pydevTarget *t, pydevResult *res)
 {
     Py_ssize_t len = PyBytes_GET_SIZE(obj);
-    if (tooMany(len, t))
+    if (tooMany(len, t, res))
         return -1;
     memcpy(res->buf, PyBytes_AS_STRING(obj), len);
     res->count = (epicsUInt32)len;
@@ -543,8 +558,7 @@ static int toArrayFrom(PyObject *obj, const pydevTarget *t, pydevResult *res, in
                          "with %u-byte elements", t->elemSize);
             return -1;
         }
-        return PyBytes_Check(obj) ? arrayFromBytes(obj, t, res)
-                                  : toString(obj, res->buf, t->capacity, &res->count);
+        return PyBytes_Check(obj) ? arrayFromBytes(obj, t, res) : resultString(obj, t, res);
     }
     if (t->dbfType != DBF_STRING && PyObject_CheckBuffer(obj)) {
         Py_buffer view;
@@ -592,12 +606,15 @@ static int convert(PyObject *obj, const pydevTarget *t, pydevResult *res)
     switch (t->shape) {
     case PYDEV_SCALAR: rc = toScalar(obj, t, &tmp); break;
     case PYDEV_STRING:
-    case PYDEV_LSTRING: rc = toString(obj, tmp.buf, t->capacity, &tmp.count); break;
+    case PYDEV_LSTRING: rc = resultString(obj, t, &tmp); break;
     default: rc = toArray(obj, t, &tmp); break;
     }
     if (rc == 0) {
         tmp.kind = PYDEV_RESULT_VALUE;
         *res = tmp;
+    } else {
+        res->buf = tmp.buf;  /* a buffer made room for the value is res's, failed or not */
+        res->size = tmp.size;
     }
     return rc;
 }

@@ -136,21 +136,37 @@ static char *valueBuffer(const pydevRecord *rec);
 /* Where a result for VAL goes: arrays and lsi/lso keep their own buffer pointer and count. */
 static pydevPlace valuePlace(const pydevRecord *rec)
 {
-    pydevPlace place = {valueBuffer(rec), NULL};
+    pydevPlace place = {valueBuffer(rec), NULL, NULL};
     if (rec->raw)
         place.field = rec->rawField.pfield;
     else if (rec->type->countOffset)
         place.count = (epicsUInt32 *)((char *)rec->prec + rec->type->countOffset);
+    if (!rec->raw && rec->type->shape == PYDEV_ARRAY)
+        place.buffer = (char **)((char *)rec->prec + rec->type->bufferOffset);
     return place;
 }
 
-/* With the record lock held.  An alarm result leaves VAL as it was.  A raw input keeps the
- * bits of its mask, as base's "Raw Soft Channel" device supports do. */
+/* A raw input keeps the bits of its mask, as base's "Raw Soft Channel" device supports do. */
+static void maskRaw(pydevRecord *rec, const pydevResult *res)
+{
+    if (rec->raw && rec->rawMask && res->kind == PYDEV_RESULT_VALUE)
+        *(epicsUInt32 *)rec->rawField.pfield &= rec->rawMask;
+}
+
+/* With the record lock held: a value pushed to an iointr name (shared: copied).  An alarm
+ * result leaves VAL as it was. */
 static void applyResult(pydevRecord *rec, const pydevResult *res)
 {
     pydevResultStore(rec->prec, &rec->target, valuePlace(rec), res);
-    if (rec->raw && rec->rawMask && res->kind == PYDEV_RESULT_VALUE)
-        *(epicsUInt32 *)rec->rawField.pfield &= rec->rawMask;
+    maskRaw(rec, res);
+}
+
+/* With the record lock held: the result of this record's own run.  It is the record's alone,
+ * so an array trades buffers with BPTR: the conversion was the only copy. */
+static void takeResult(pydevRecord *rec)
+{
+    pydevResultTake(rec->prec, &rec->target, valuePlace(rec), &rec->result);
+    maskRaw(rec, &rec->result);
 }
 
 /* The read/write status of a stored value: a raw value is for the record to convert (0). */
@@ -376,6 +392,45 @@ static double timeLimit(dbCommon *prec)
     return (*end || value < 0) ? -1.0 : value;
 }
 
+enum { QUEUE_MOST = 100000 };
+
+/* Values an iointr record keeps waiting: info(pydev:queue, "1000"); 0 (no tag): pushes
+ * coalesce.  -1 if the tag is not a count from 1 to QUEUE_MOST. */
+static long queueLength(dbCommon *prec)
+{
+    DBENTRY entry;
+    long value = 0;
+    dbInitEntryFromRecord(prec, &entry);
+    if (dbFindInfo(&entry, "pydev:queue") == 0) {
+        const char *text = dbGetInfoString(&entry);
+        char *end;
+        value = strtol(text ? text : "", &end, 10);
+        if (!text || !*text || *end || value < 1 || value > QUEUE_MOST)
+            value = -1;
+    }
+    dbFinishEntry(&entry);
+    return value;
+}
+
+/* The record joins its iointr name (its link is exactly pydev.iointr('name')). */
+static int setupIointr(pydevRecord *rec, char *err, size_t errlen)
+{
+    pydevIointr *io = pydevIointrFind(rec->code.iointrName);
+    long queue = queueLength(rec->prec);
+    const char *why = "out of memory";
+    if (queue < 0) {
+        epicsSnprintf(err, errlen, "pydev:queue must be a count 1..%d", QUEUE_MOST);
+        return -1;
+    }
+    if (!io || !(rec->slot = pydevIointrAttach(io, &rec->target, (unsigned int)queue, &why))) {
+        epicsSnprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    /* with what was pushed before this record existed */
+    pydevPyPrimeSlot(rec->slot, rec->code.iointrName);
+    return 0;
+}
+
 /* Everything a record needs before it can process; on failure err says why. */
 static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
 {
@@ -400,14 +455,11 @@ static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
                        typeFields[type - recordTypes].count, &rec->code, err, errlen) ||
         setupMacros(rec, err, errlen))
         return -1;
-    if (rec->code.iointrName[0]) {
-        pydevIointr *io = pydevIointrFind(rec->code.iointrName);
-        if (!io || !(rec->slot = pydevIointrAttach(io, &rec->target))) {
-            epicsSnprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        /* with what was pushed before this record existed */
-        pydevPyPrimeSlot(rec->slot, rec->code.iointrName);
+    if (rec->code.iointrName[0])
+        return setupIointr(rec, err, errlen);
+    if (queueLength(rec->prec)) {
+        epicsSnprintf(err, errlen, "pydev:queue needs @pydev.iointr('name')");
+        return -1;
     }
     return 0;
 }
@@ -530,11 +582,15 @@ static long readWrite(dbCommon *prec)
         return -1;
     }
     if (rec->slot) {
+        unsigned long dropped;
         rec->runs++;
-        if (!pydevIointrApply(rec->slot, applyPushed, rec)) {
+        if (!pydevIointrApply(rec->slot, applyPushed, rec, &dropped)) {
             recGblSetSevrMsg(prec, UDF_ALARM, INVALID_ALARM, "nothing pushed yet");
             return -1;
         }
+        if (dropped)  /* the queue was full: this value follows a gap */
+            recGblSetSevrMsg(prec, SOFT_ALARM, MINOR_ALARM, "queue full: %lu values dropped",
+                             dropped);
         if (prec->tpro)
             printf("pydev: %s: value pushed to '%s'\n", prec->name, rec->code.iointrName);
         return prec->nsev >= INVALID_ALARM ? -1 : ioReturn(rec);
@@ -550,7 +606,7 @@ static long readWrite(dbCommon *prec)
             /* A client wrote VAL while the code ran.  The last write wins: the code's result
              * must not overwrite it, and RPRO now sends it to the device. */
             return statusOf(rec, &rec->result);
-        applyResult(rec, &rec->result);
+        takeResult(rec);
         return statusOf(rec, &rec->result);
     }
     if (stopping) {

@@ -20,12 +20,13 @@ typedef struct {
     pydevIointr *io;
 } figure;
 
-enum { WORKERS, BUSY, STUCK, QUEUE, OLDEST, TIMEOUTS, JOBS_RATE, PUSH_RATE, COALESCED_RATE, NFIGURES };
+enum { WORKERS, BUSY, STUCK, QUEUE, OLDEST, TIMEOUTS, JOBS_RATE, PUSH_RATE, COALESCED_RATE, DROPPED, NFIGURES };
 
 static figure figures[NFIGURES] = {
     {"pydev:workers", NULL},   {"pydev:busy", NULL},    {"pydev:stuck", NULL},
     {"pydev:queue", NULL},     {"pydev:oldest", NULL},  {"pydev:timeouts", NULL},
     {"pydev:jobs_per_s", NULL}, {"pydev:pushes_per_s", NULL}, {"pydev:coalesced_per_s", NULL},
+    {"pydev:dropped", NULL},
 };
 
 static void publish(int which, double value)
@@ -41,11 +42,11 @@ static void statsMain(void *unused)
     (void)unused;
     for (;;) {
         pydevWorkersStats w;
-        unsigned long pushes, scans;
+        unsigned long pushes, scans, dropped;
         double now, dt;
         epicsThreadSleep(1.0);
         pydevWorkersGetStats(&w);
-        pydevIointrTotals(&pushes, &scans);
+        pydevIointrTotals(&pushes, &scans, &dropped);
         now = pydevNow();
         dt = now - lastTime > 0 ? now - lastTime : 1.0;
         publish(WORKERS, w.workers);
@@ -57,6 +58,7 @@ static void statsMain(void *unused)
         publish(JOBS_RATE, (w.queued - lastJobs) / dt);
         publish(PUSH_RATE, (pushes - lastPushes) / dt);
         publish(COALESCED_RATE, ((pushes - lastPushes) - (scans - lastScans)) / dt);
+        publish(DROPPED, (double)dropped);
         lastJobs = w.queued;
         lastPushes = pushes;
         lastScans = scans;
@@ -72,8 +74,9 @@ static void startStats(initHookState state)
         return;
     for (i = 0; i < NFIGURES; i++)
         any |= (figures[i].io = pydevIointrLookup(figures[i].name)) != NULL;
+    /* above the workers: the figures keep coming while the pool is saturated */
     if (any)
-        epicsThreadCreate("pydevStats", epicsThreadPriorityLow,
+        epicsThreadCreate("pydevStats", pydevWorkersPriority() < epicsThreadPriorityMax ? pydevWorkersPriority() + 1 : epicsThreadPriorityMax,
                           epicsThreadGetStackSize(epicsThreadStackSmall), statsMain, NULL);
 }
 

@@ -31,6 +31,21 @@ int pydevResultAlloc(pydevResult *res, const pydevTarget *target)
         size = (size_t)target->capacity * target->elemSize;
     if (size && !(res->buf = calloc(1, size)))
         return -1;
+    res->size = size;
+    return 0;
+}
+
+int pydevResultReserve(pydevResult *res, size_t bytes)
+{
+    char *buf;
+    if (bytes <= res->size)
+        return 0;
+    /* no realloc: the old contents are not wanted, and copying them would cost a copy */
+    if (!(buf = malloc(bytes)))
+        return -1;
+    free(res->buf);
+    res->buf = buf;
+    res->size = bytes;
     return 0;
 }
 
@@ -38,6 +53,7 @@ void pydevResultFree(pydevResult *res)
 {
     free(res->buf);
     res->buf = NULL;
+    res->size = 0;
 }
 
 void pydevResultAlarm(pydevResult *res, epicsEnum16 stat, epicsEnum16 sevr, const char *msg)
@@ -59,6 +75,10 @@ void pydevResultNumber(pydevResult *res, const pydevTarget *t, double value)
         break;
     case PYDEV_STRING:
     case PYDEV_LSTRING:
+        if (pydevResultReserve(res, t->capacity)) {
+            pydevResultAlarm(res, SOFT_ALARM, INVALID_ALARM, "out of memory");
+            break;
+        }
         res->kind = PYDEV_RESULT_VALUE;
         res->count = (epicsUInt32)epicsSnprintf(res->buf, t->capacity, "%g", value) + 1;
         if (res->count > t->capacity)
@@ -86,6 +106,14 @@ static void storeScalar(void *field, short dbfType, const pydevResult *res)
     case DBF_DOUBLE: *(epicsFloat64 *)field = res->d; break;
     default: break;
     }
+}
+
+/* a value is in the record: it is defined, and with TSE=-2 it has the value's time */
+static void stored(dbCommon *prec, const pydevResult *res)
+{
+    prec->udf = FALSE;
+    if (prec->tse == epicsTimeEventDeviceTime)
+        prec->time = res->time;
 }
 
 void pydevResultStore(dbCommon *prec, const pydevTarget *t, pydevPlace place,
@@ -117,7 +145,22 @@ void pydevResultStore(dbCommon *prec, const pydevTarget *t, pydevPlace place,
         *place.count = res->count;
         break;
     }
-    prec->udf = FALSE;
-    if (prec->tse == epicsTimeEventDeviceTime)
-        prec->time = res->time;
+    stored(prec, res);
+}
+
+void pydevResultTake(dbCommon *prec, const pydevTarget *t, pydevPlace place, pydevResult *res)
+{
+    char *previous;
+    if (res->kind != PYDEV_RESULT_VALUE || t->shape != PYDEV_ARRAY || !place.buffer ||
+        res->size != (size_t)t->capacity * t->elemSize) {
+        pydevResultStore(prec, t, place, res);
+        return;
+    }
+    /* The record's buffer has the same NELM x element size: trade them.  The array records
+     * read BPTR afresh for every access (get_array_info), so readers see the new one. */
+    previous = *place.buffer;
+    *place.buffer = res->buf;
+    res->buf = previous;
+    *place.count = res->count;
+    stored(prec, res);
 }

@@ -42,7 +42,8 @@ typedef struct pydevResult {
     pydevResultKind kind;
     double d;               /* scalar DBF_FLOAT/DBF_DOUBLE */
     epicsInt64 i;           /* other scalars (enum index, bits, integers) */
-    char *buf;              /* string bytes or array elements; capacity from the target */
+    char *buf;              /* string bytes or array elements */
+    size_t size;            /* bytes buf holds (pydevResultReserve grows it, never shrinks) */
     epicsUInt32 count;      /* array elements, or string length incl. NUL */
     epicsEnum16 stat, sevr; /* alarm */
     char msg[40];           /* alarm message (AMSG) */
@@ -51,6 +52,9 @@ typedef struct pydevResult {
 
 /* kind NONE with a buffer for target's strings or arrays: 0, or -1 when out of memory */
 int  pydevResultAlloc(pydevResult *res, const pydevTarget *target);
+/* buf holds at least bytes (kept if it does; contents are not kept): 0, or -1 when out of
+ * memory.  A push sizes its buffer by what it carries this way, not by the target's NELM. */
+int  pydevResultReserve(pydevResult *res, size_t bytes);
 void pydevResultFree(pydevResult *res);
 void pydevResultAlarm(pydevResult *res, epicsEnum16 stat, epicsEnum16 sevr, const char *msg);
 /* a number as a value for target (strings get "%g"; an array target gets an alarm) */
@@ -61,12 +65,18 @@ void pydevResultNumber(pydevResult *res, const pydevTarget *target, double value
 typedef struct pydevPlace {
     void *field;
     epicsUInt32 *count;
+    char **buffer;          /* arrays: the record's pointer to its buffer (BPTR), or NULL */
 } pydevPlace;
 
 /* With the record lock held: store a value (and TIME when TSE is -2), or raise the alarm of
  * an alarm result leaving the value as it was.  A result of kind NONE changes nothing. */
 void pydevResultStore(struct dbCommon *prec, const pydevTarget *target, pydevPlace place,
                       const pydevResult *res);
+/* The same for a result the caller owns and will not read again: an array whose buffer holds
+ * the record's whole NELM trades buffers with the record (place.buffer) instead of being
+ * copied, so res->buf then holds the record's previous array.  Others are stored as above. */
+void pydevResultTake(struct dbCommon *prec, const pydevTarget *target, pydevPlace place,
+                     pydevResult *res);
 
 /* A field value copied at process time (a field macro), as the code will see it. */
 typedef struct pydevFieldValue {

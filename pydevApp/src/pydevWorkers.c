@@ -4,8 +4,18 @@
  * completes the record under its lock.  A job queued *by a worker* while it completes a record
  * (the next record of a FLNK chain; the job says when with pydevWorkersCompleting) is kept by
  * that worker and run next, without a wake-up or a thread switch; further jobs, and jobs queued
- * while the snippet runs (a pydev.put that processes a record), go to the shared queue and wake
- * one idle worker each - the snippet may wait for them.
+ * while the snippet runs (a pydev.put that processes a record), go to the shared queue.
+ *
+ * Waking: a queued job wakes a sleeping worker only when no worker is awake.  An awake worker
+ * takes job after job until the queue is empty, so GIL-holding snippets run in one thread
+ * without the GIL moving between threads on every record.  When the awake workers stop
+ * taking jobs - they wait in GIL-free code (time.sleep, I/O, numpy), or the snippet waits for
+ * a job it queued - the pydevWake thread, watching while the queue is not empty, wakes one
+ * more each WAKE_AFTER seconds without progress, so such snippets still run side by side.
+ *
+ * Priority: workers run at PYDEV_PRIORITY (EPICS 0-99, default 11: above
+ * epicsThreadPriorityLow, below the CA server's threads, epicsThreadPriorityCAServerLow = 20
+ * and up), so a saturated pool cannot starve clients or the scan threads.
  *
  * Hang protection: a job may carry a time limit.  A watch thread expires a job that runs past
  * it (the job's expire() completes its record with an alarm) and declares its worker stuck; a
@@ -39,11 +49,19 @@ typedef struct worker {
     int completing;          /* the job said it completes its record: keep what it queues */
 } worker;
 
+enum { DEFAULT_PRIORITY = 11 };
+static const double WAKE_AFTER = 0.0005;  /* seconds without a job taken: wake one more */
+
 static struct {
     epicsMutexId lock;
     pydevJob *head, *tail;
     unsigned long depth, maxDepth, queued, expiredJobs;
+    unsigned long taken, wakes;  /* jobs taken from the queue, workers woken */
     worker *idle;
+    int idleCount;
+    int watching;            /* the pydevWake thread watches the queue */
+    epicsEventId watch;      /* starts it watching */
+    unsigned int priority;
     worker *workers;         /* capacity entries; those below `started` were used */
     pydevJob **expiring;     /* the watch thread's scratch list, capacity entries */
     int target;              /* workers that are not stuck, wanted at all times */
@@ -96,6 +114,7 @@ static pydevJob *takeJob(worker *self)
         self->busy = 0;
         self->nextIdle = pool.idle;
         pool.idle = self;
+        pool.idleCount++;
         epicsMutexUnlock(pool.lock);
         epicsEventMustWait(self->wake);
         epicsMutexMustLock(pool.lock);
@@ -104,6 +123,7 @@ static pydevJob *takeJob(worker *self)
     if (!pool.head)
         pool.tail = NULL;
     pool.depth--;
+    pool.taken++;
     startRunning(self, job);
     epicsMutexUnlock(pool.lock);
     return job;
@@ -154,10 +174,24 @@ void pydevWorkersCompleting(void)
         self->completing = 1;
 }
 
+/* with pool.lock held: an idle worker, claimed (a second job wakes another); NULL if none */
+static worker *claimIdle(void)
+{
+    worker *w = pool.idle;
+    if (w) {
+        pool.idle = w->nextIdle;
+        pool.idleCount--;
+        pool.wakes++;
+        w->busy = 1;
+    }
+    return w;
+}
+
 void pydevWorkersQueue(pydevJob *job)
 {
     worker *self = pool.capacity ? epicsThreadPrivateGet(currentWorker) : NULL;
     worker *wake = NULL;
+    int watch = 0;
     job->next = NULL;
     if (self && self->completing && !self->kept) {
         self->kept = job;
@@ -173,13 +207,45 @@ void pydevWorkersQueue(pydevJob *job)
     pool.queued++;
     if (++pool.depth > pool.maxDepth)
         pool.maxDepth = pool.depth;
-    if ((wake = pool.idle) != NULL) {
-        pool.idle = wake->nextIdle;
-        wake->busy = 1;  /* claimed: a second job wakes another worker */
-    }
+    /* workers awake and not stuck past a time limit take this job in their turn */
+    if (pool.live - pool.idleCount - pool.stuck <= 0)
+        wake = claimIdle();
+    else if (!pool.watching && pool.idle)
+        watch = pool.watching = 1;
     epicsMutexUnlock(pool.lock);
     if (wake)
         epicsEventMustTrigger(wake->wake);
+    if (watch)
+        epicsEventMustTrigger(pool.watch);
+}
+
+/* While the queue is not empty: wake one more worker whenever no job was taken for
+ * WAKE_AFTER seconds (the awake ones are busy in code that does not take jobs). */
+static void wakeMain(void *unused)
+{
+    (void)unused;
+    for (;;) {
+        epicsEventMustWait(pool.watch);
+        for (;;) {
+            unsigned long taken;
+            worker *wake = NULL;
+            epicsMutexMustLock(pool.lock);
+            taken = pool.taken;
+            epicsMutexUnlock(pool.lock);
+            epicsThreadSleep(WAKE_AFTER);
+            epicsMutexMustLock(pool.lock);
+            if (!pool.head) {
+                pool.watching = 0;
+                epicsMutexUnlock(pool.lock);
+                break;
+            }
+            if (pool.taken == taken)
+                wake = claimIdle();
+            epicsMutexUnlock(pool.lock);
+            if (wake)
+                epicsEventMustTrigger(wake->wake);
+        }
+    }
 }
 
 /* Bytes of stack per worker: PYDEV_STACK_SIZE (with an optional k or M), else what a new
@@ -211,6 +277,22 @@ static unsigned int workerStackSize(void)
     return (unsigned int)size;
 }
 
+/* EPICS priority of the workers: PYDEV_PRIORITY, else DEFAULT_PRIORITY */
+static unsigned int workerPriority(void)
+{
+    const char *env = getenv("PYDEV_PRIORITY");
+    char *end;
+    long v;
+    if (!env || !*env)
+        return DEFAULT_PRIORITY;
+    v = strtol(env, &end, 10);
+    if (!*end && v >= epicsThreadPriorityMin && v <= epicsThreadPriorityMax)
+        return (unsigned int)v;
+    errlogPrintf("pydev: PYDEV_PRIORITY=%s is not an EPICS priority from %d to %d; using %d\n",
+                 env, epicsThreadPriorityMin, epicsThreadPriorityMax, DEFAULT_PRIORITY);
+    return DEFAULT_PRIORITY;
+}
+
 /* with pool.lock held */
 static int startWorker(void)
 {
@@ -227,7 +309,7 @@ static int startWorker(void)
     w->busy = 1;
     w->running = 1;
     snprintf(name, sizeof(name), "pydev%d", i);
-    if (!epicsThreadCreate(name, epicsThreadPriorityMedium, pool.stackSize, workerMain, w)) {
+    if (!epicsThreadCreate(name, pool.priority, pool.stackSize, workerMain, w)) {
         errlogPrintf("pydev: cannot start worker thread %s\n", name);
         w->running = w->busy = 0;
         return -1;
@@ -282,6 +364,8 @@ int pydevWorkersStart(int count, int capacity, void (*threadInit)(void))
     if (!pool.workers || !pool.expiring)
         return -1;
     pool.stackSize = workerStackSize();
+    pool.priority = workerPriority();
+    pool.watch = epicsEventMustCreate(epicsEventEmpty);
     pool.threadInit = threadInit;
     pool.target = count;
     pool.capacity = capacity;
@@ -292,6 +376,13 @@ int pydevWorkersStart(int count, int capacity, void (*threadInit)(void))
             return -1;
         }
     epicsMutexUnlock(pool.lock);
+    /* above the workers, so that it runs while they are busy; it only wakes them */
+    if (!epicsThreadCreate("pydevWake", pool.priority < epicsThreadPriorityMax ? pool.priority + 1
+                                                                              : pool.priority,
+                           epicsThreadGetStackSize(epicsThreadStackSmall), wakeMain, NULL)) {
+        errlogPrintf("pydev: cannot start the pydevWake thread\n");
+        return -1;
+    }
     if (!epicsThreadCreate("pydevWatch", epicsThreadPriorityHigh,
                            epicsThreadGetStackSize(epicsThreadStackSmall), watchMain, NULL)) {
         errlogPrintf("pydev: cannot start the pydevWatch thread: no time limits\n");
@@ -299,6 +390,8 @@ int pydevWorkersStart(int count, int capacity, void (*threadInit)(void))
     }
     return 0;
 }
+
+unsigned int pydevWorkersPriority(void) { return pool.priority; }
 
 void pydevWorkersGetStats(pydevWorkersStats *stats)
 {
@@ -335,9 +428,10 @@ void pydevWorkersReport(int level)
     }
     pydevWorkersGetStats(&stats);
     printf("pydev workers: %d (%d busy, %d stuck past their time limit), queue depth %lu "
-           "(max %lu), %lu jobs queued, %lu timed out, oldest job %.3f s, %u KiB stack each\n",
+           "(max %lu), %lu jobs queued, %lu wake-ups, %lu timed out, oldest job %.3f s, "
+           "priority %u, %u KiB stack each\n",
            stats.workers, stats.busy, stats.stuck, stats.depth, pool.maxDepth, stats.queued,
-           stats.expired, stats.oldestAge, pool.stackSize / 1024);
+           pool.wakes, stats.expired, stats.oldestAge, pool.priority, pool.stackSize / 1024);
     if (level > 0) {
         double now = coarseNow();
         epicsMutexMustLock(pool.lock);

@@ -34,6 +34,8 @@ void pydevWorkersCompleting(void);
 /* in job->run, before completing: 0 if the job expired meanwhile (drop its result) */
 int  pydevWorkersClaim(pydevJob *job);
 void pydevWorkersGetStats(pydevWorkersStats *stats);
+/* the EPICS priority the workers run at (PYDEV_PRIORITY, default 11) */
+unsigned int pydevWorkersPriority(void);
 void pydevWorkersReport(int level);
 
 #ifdef __cplusplus

@@ -59,7 +59,7 @@ static void storePushed(void *arg, const pydevResult *res)
 {
     dbCommon *prec = arg;
     testRecord *t = prec->dpvt;
-    pydevPlace place = {fieldOf(prec), NULL};
+    pydevPlace place = {fieldOf(prec), NULL, NULL};
     pydevResultStore(prec, &t->target, place, res);
 }
 
@@ -72,7 +72,8 @@ static long initRecord(dbCommon *prec)
     t->target.shape = isLongin ? PYDEV_SCALAR : PYDEV_STRING;
     t->target.dbfType = isLongin ? DBF_LONG : DBF_STRING;
     t->target.capacity = isLongin ? 0 : MAX_STRING_SIZE;
-    t->slot = pydevIointrAttach(io, &t->target);
+    const char *why;
+    t->slot = pydevIointrAttach(io, &t->target, 0, &why);
     prec->dpvt = t;
     return 0;
 }
@@ -91,7 +92,7 @@ static long readPushed(dbCommon *prec)
     int n;
     if (strcmp(prec->name, "slow") == 0)
         epicsThreadSleep(0.002);  /* keeps its scan outstanding while pushes go on */
-    if (!pydevIointrApply(t->slot, storePushed, prec))
+    if (!pydevIointrApply(t->slot, storePushed, prec, NULL))
         return -1;
     n = epicsAtomicGetIntT(&t->processed);
     if (n < HISTORY && strcmp(prec->rdes->name, "longin") == 0)
@@ -157,7 +158,7 @@ static void testCoalescing(void)
 {
     enum { PUSHES = 2000 };
     pydevIointr *io = pydevIointrLookup("level");
-    unsigned long pushes, scans;
+    unsigned long pushes, scans, dropped;
     int i, fast, slow, text;
     char value[MAX_STRING_SIZE];
 
@@ -179,7 +180,7 @@ static void testCoalescing(void)
     testOk(text >= 1 && text <= PUSHES, "the stringin (a slot of its own) processed %d times", text);
     neverGoesBack("fast");
     neverGoesBack("slow");
-    pydevIointrTotals(&pushes, &scans);
+    pydevIointrTotals(&pushes, &scans, &dropped);
     testOk(pushes == PUSHES, "pydevIointrTotals counts %lu pushes", pushes);
     testOk(scans < pushes, "scans requested (%lu) are fewer than pushes: coalesced", scans);
     testOk(pydevIointrLastSeq(io) == PUSHES, "the last push is number %d", PUSHES);
