@@ -14,8 +14,9 @@ the ratio to them is what this machine gives, not a number from another day.
 3. threads: the same event test in an IOC per PYDEV_NUM_THREADS (1..4), and 24 records whose
    link releases the GIL (`time.sleep(0.05)`): speed-up against one worker.
 4. iointr: `pydev.iointr(name, i)` calls/s from one Python thread, and the updates a CA monitor
-   received (delivered/s beside pushed/s); a push of 10 doubles to a name whose waveform has
-   NELM 10 and NELM 1,000,000.
+   received (delivered/s beside pushed/s); the record processings (delivered values) per second
+   for 100,000 pushes to a coalescing name and to a queueing one (info(pydev:queue)); a push of
+   10 doubles to a name whose waveform has NELM 10 and NELM 1,000,000.
 5. arrays: a 1,000,000-element float64 numpy result into a waveform, and the same array pushed
    through `pydev.iointr`, against a memcpy of the same 8 MB measured in the IOC's own Python.
 6. CA latency: a caget of a native record while the worker pool is idle and while every worker
@@ -28,6 +29,7 @@ import os
 import pathlib
 import platform
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -43,6 +45,7 @@ CHAIN = 2000
 MANY = 10_000
 SLEEPERS = 24
 PUSHES = 200_000
+QPUSHES = 100_000   # the largest queue a record may ask for
 WAVE = 1_000_000
 THREADS = (1, 2, 3, 4)
 
@@ -71,6 +74,12 @@ MAIN_DB = "\n".join([
     event_db("B:nmany", MANY, "calc", CALC_VAL1, 8),
     f"""
 record(longin, "B:io") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('bench')") field(SCAN, "I/O Intr") }}
+record(longin, "B:co") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('co')") field(SCAN, "I/O Intr")
+    field(FLNK, "B:co:n") }}
+record(calc, "B:co:n") {{ field(CALC, "A+1") field(INPA, "B:co:n NPP") }}
+record(longin, "B:q") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('q')") field(SCAN, "I/O Intr")
+    field(FLNK, "B:q:n") info(pydev:queue, "{QPUSHES}") }}
+record(calc, "B:q:n") {{ field(CALC, "A+1") field(INPA, "B:q:n NPP") }}
 record(waveform, "B:small10") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('small10')")
     field(SCAN, "I/O Intr") field(NELM, "10") field(FTVL, "DOUBLE") }}
 record(waveform, "B:small1M") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('small1M')")
@@ -174,6 +183,22 @@ def push_round(ioc: Ioc) -> tuple[float, float, float]:
     return PUSHES / seconds, float(len(received)), len(received) / seconds
 
 
+def delivered_round(ioc: Ioc, ctx: Context, name: str, record: str) -> tuple[float, float, float]:
+    """(pushes/s, values delivered = processings of ``record``, delivered/s): QPUSHES pushes
+    from one Python loop; delivered/s from the first push to the TIME of the last processing."""
+    counter = record + ":n"
+    before = ctx.get(counter, timeout=10)
+    t0, seconds = ioc.pyeval(
+        f"(lambda t0, p0: (t0, [pydev.iointr('{name}', i) for i in range({QPUSHES})] and "
+        f"time.perf_counter() - p0))(time.time(), time.perf_counter())", timeout=120)
+    assert poll(lambda: ctx.get(record, timeout=10) == QPUSHES - 1, timeout=120), \
+        f"{record} did not get the last value"
+    time.sleep(0.5)  # the counter's last processing follows its record's
+    got = ctx.get(counter, timeout=10)
+    delivered = got - before
+    return QPUSHES / seconds, float(delivered), delivered / (got.timestamp - t0)
+
+
 def iointr_rate(ioc: Ioc, name: str, value: str, count: int) -> float:
     """pydev.iointr(name, value) calls per second, in the IOC's Python."""
     seconds = ioc.pyeval(
@@ -243,6 +268,12 @@ def main_ioc(runs: int, threads: str) -> dict[str, Figure]:
             out["push"] = Figure([p[0] for p in pushes])
             out["delivered"] = Figure([p[1] for p in pushes])
             out["delivered_rate"] = Figure([p[2] for p in pushes])
+            coalesced = collect(runs, lambda: delivered_round(ioc, ctx, "co", "B:co"))
+            queued = collect(runs, lambda: delivered_round(ioc, ctx, "q", "B:q"))
+            for key, rounds in (("co", coalesced), ("q", queued)):
+                out[key + "_push"] = Figure([r[0] for r in rounds])
+                out[key + "_n"] = Figure([r[1] for r in rounds])
+                out[key + "_rate"] = Figure([r[2] for r in rounds])
             out["push10"] = Figure(collect(runs, lambda: iointr_rate(ioc, "small10", "small", 20000)))
             out["push1M"] = Figure(collect(runs, lambda: iointr_rate(ioc, "small1M", "small", 2000)))
 
@@ -287,14 +318,29 @@ def scaling(runs: int) -> dict[int, tuple[Figure, Figure]]:
     return out
 
 
+def load() -> str:
+    """The load averages (1, 5, 15 min): the machine may be shared."""
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def commit() -> str:
+    root = pathlib.Path(__file__).resolve().parents[1]
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+    except OSError:
+        rev = ""
+    return rev or "unknown"
+
+
 def report(args: argparse.Namespace, f: dict[str, Figure], scale: dict[int, tuple[Figure, Figure]],
-           wall: float) -> None:
+           wall: float, load_before: str) -> None:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), platform.processor())
-    print(f"\nPyDevice core benchmark, {time.strftime('%Y-%m-%d %H:%M')} - {cpu}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+    print(f"\nPyDevice core benchmark, {time.strftime('%Y-%m-%d %H:%M')}, commit {commit()} - "
+          f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"PYDEV_NUM_THREADS={args.threads}; median (min–max) of {args.runs} rounds; "
-          f"{wall:.0f} s in all\n")
+          f"{wall:.0f} s in all; load average {load_before} at the start, {load()} at the end\n")
     print("| # | measurement | PyDevice | native / floor, same IOC | ratio | goal (issue #12) |")
     print("|---|---|---|---|---|---|")
     print(f"| 1 | FLNK chain of {CHAIN} longin `@VAL+1` vs `calc` `VAL+1`, TIME stamps | "
@@ -318,6 +364,11 @@ def report(args: argparse.Namespace, f: dict[str, Figure], scale: dict[int, tupl
     print(f"| 4d | CA monitor updates delivered for {PUSHES:,} pushes | "
           f"{f['delivered'].fmt(',.0f')} = {f['delivered_rate'].fmt(',.0f', '/s')} | | | "
           f"every push, when asked |")
+    for key, what in (("co", "coalescing (default)"), ("q", f"queueing, info(pydev:queue, \"{QPUSHES}\")")):
+        print(f"| 4{key[0]} | {QPUSHES:,} pushes to a {what} name: values delivered (record "
+              f"processings) | {f[key + '_n'].fmt(',.0f')} = {f[key + '_rate'].fmt(',.0f', '/s')} "
+              f"| pushed at {f[key + '_push'].fmt(',.0f', '/s')} | | "
+              f"{'the last one' if key == 'co' else 'every push'} |")
     print(f"| 4n | a push of 10 doubles, waveform NELM 10 vs NELM {WAVE:,} | "
           f"{f['push1M'].fmt(',.0f', '/s')} (NELM {WAVE:,}) | {f['push10'].fmt(',.0f', '/s')} "
           f"(NELM 10) | {ratio(f['push10'], f['push1M']).fmt(',.0f', '×')} slower | "
@@ -334,7 +385,8 @@ def report(args: argparse.Namespace, f: dict[str, Figure], scale: dict[int, tupl
     print("1: (TIME of the last record - TIME of the first) / 1999; 1w: put-callback wall time / 2000, "
           "CA round trip included. 2, 3a: records / spread of their TIME stamps. 3b: wall time from "
           "postEvent to the last value seen over PVA, as a speed-up. 4: pushes / seconds in the IOC's "
-          "Python; 4d: monitor callbacks a pyepics client got. 5: median put-callback time minus that "
+          "Python; 4d: monitor callbacks a pyepics client got; 4c, 4q: processings of the record (a calc "
+          "on its FLNK counts them) / seconds from the first push to the TIME of the last. 5: median put-callback time minus that "
           "of a trivial record; memcpy is numpy.copyto of the same 8 MB in the IOC's Python. "
           "6: median of 50 pyepics gets.")
 
@@ -345,10 +397,11 @@ def main() -> None:
     parser.add_argument("--threads", default=os.environ.get("PYDEV_NUM_THREADS", "3"),
                         help="PYDEV_NUM_THREADS of the main IOC (default 3, the IOC's default)")
     args = parser.parse_args()
+    load_before = load()
     t0 = time.perf_counter()
     figures = main_ioc(args.runs, args.threads)
     scale = scaling(args.runs)
-    report(args, figures, scale, time.perf_counter() - t0)
+    report(args, figures, scale, time.perf_counter() - t0, load_before)
 
 
 if __name__ == "__main__":

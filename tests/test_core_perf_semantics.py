@@ -40,6 +40,10 @@ record(waveform, "$(P)wave:push") {{ field(DTYP, "pydev") field(INP, "@pydev.ioi
     field(NELM, "100000") field(FTVL, "DOUBLE") }}
 record(waveform, "$(P)wave:push2") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('wp')") field(SCAN, "I/O Intr")
     field(NELM, "100") field(FTVL, "DOUBLE") }}
+record(waveform, "$(P)wave:twinA") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('twins')") field(SCAN, "I/O Intr")
+    field(NELM, "100000") field(FTVL, "DOUBLE") }}
+record(waveform, "$(P)wave:twinB") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('twins')") field(SCAN, "I/O Intr")
+    field(NELM, "100000") field(FTVL, "DOUBLE") }}
 """
 SETUP = """
 import numpy
@@ -174,6 +178,18 @@ def test_pushed_arrays_of_any_length_arrive_whole(ioc):
             assert small[1] == "NO_ALARM" and equal_in_ioc(ioc, "$(P)wave:push2", key)
         else:   # too long for NELM 100: an alarm, never a cut array
             assert small[:2] == ("READ", "INVALID") and "do not fit NELM=100" in small[2]
+        # processed again without a new push (the record took the pushed buffer): unchanged
+        ioc.caput("$(P)wave:push.PROC", 1)
+        assert equal_in_ioc(ioc, "$(P)wave:push", key), f"{key}, processed again"
+
+
+def test_records_sharing_a_pushed_array_each_get_it_whole(ioc):
+    for key in ("big", "mid", "big"):
+        ioc.py(f"pydev.iointr('twins', arrays['{key}'])")
+        n = len(ioc.pyeval(f"arrays['{key}'].tolist()"))
+        for pv in ("$(P)wave:twinA", "$(P)wave:twinB"):
+            assert poll(lambda: ioc.caget(pv + ".NORD") == n)
+            assert equal_in_ioc(ioc, pv, key), f"{pv} after {key}"
 
 
 # ---------------------------------------------------------------- workers

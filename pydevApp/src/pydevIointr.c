@@ -35,6 +35,7 @@ struct pydevIointrSlot {
     pydevResult spare;        /* a buffer the next push converts into (reused, not freed) */
     epicsUInt64 valueSeq;     /* the push the value came from: a stale one never replaces it */
     int records;
+    int taken;                /* the record took value's buffer: it holds the value already */
     /* queueing: values waiting for the slot's one record, ring[head] the oldest */
     pydevResult *ring;
     unsigned int head, count;
@@ -255,6 +256,7 @@ static void storeFresh(pydevIointrSlot *slot, pydevResult *fresh, epicsUInt64 se
         pydevResult old = slot->value;
         slot->value = *fresh;
         slot->valueSeq = seq;
+        slot->taken = 0;
         recycle(slot, &old, &drop);
     } else {
         recycle(slot, fresh, &drop);
@@ -433,6 +435,7 @@ static void dequeue(pydevIointrSlot *slot, pydevResult *drop)
     memset(&slot->ring[slot->head], 0, sizeof(slot->ring[slot->head]));
     slot->head = (slot->head + 1) % slot->io->queue;
     slot->count--;
+    slot->taken = 0;
     recycle(slot, &old, drop);
 }
 
@@ -449,8 +452,13 @@ int pydevIointrApply(pydevIointrSlot *slot, pydevIointrStoreFn *store, void *arg
         io->consumed = 1;
     }
     pushed = slot->value.kind != PYDEV_RESULT_NONE;
-    if (pushed)
-        store(arg, &slot->value);
+    if (pushed && !slot->taken) {
+        /* a slot's only record may take the buffer (one copy for an array in all): then it
+         * holds this value, and the buffer left here is the record's old one */
+        const char *before = slot->value.buf;
+        store(arg, &slot->value, slot->records == 1);
+        slot->taken = slot->value.buf != before;
+    }
     if (dropped)
         *dropped = slot->dropped;
     slot->dropped = 0;

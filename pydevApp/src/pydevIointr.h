@@ -25,8 +25,10 @@ typedef struct pydevIointrSlot pydevIointrSlot;
 
 /* value converted for target into res (allocated for it, kind NONE) */
 typedef void pydevIointrConvert(const void *value, const pydevTarget *target, pydevResult *res);
-/* called with the name's mutex held: store res into a record (whose lock the caller holds) */
-typedef void pydevIointrStoreFn(void *arg, const pydevResult *res);
+/* called with the name's mutex held: store res into a record (whose lock the caller holds).
+ * mayTake: the record is the slot's only one; it may trade buffers with res (pydevResultTake)
+ * rather than copy - the slot then knows the record holds the value and stores it only once */
+typedef void pydevIointrStoreFn(void *arg, pydevResult *res, int mayTake);
 
 /* the entry of name, created on first use; NULL only when out of memory */
 pydevIointr *pydevIointrFind(const char *name);

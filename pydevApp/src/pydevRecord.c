@@ -146,27 +146,18 @@ static pydevPlace valuePlace(const pydevRecord *rec)
     return place;
 }
 
-/* A raw input keeps the bits of its mask, as base's "Raw Soft Channel" device supports do. */
-static void maskRaw(pydevRecord *rec, const pydevResult *res)
+/* With the record lock held: store a result; an alarm result leaves VAL as it was.  mayTake:
+ * res is the record's alone (its own run's, or a push to a slot with no other record), so an
+ * array trades buffers with BPTR and the conversion was the only copy; else it is copied.  A
+ * raw input keeps the bits of its mask, as base's "Raw Soft Channel" device supports do. */
+static void storeResult(pydevRecord *rec, pydevResult *res, int mayTake)
 {
+    if (mayTake)
+        pydevResultTake(rec->prec, &rec->target, valuePlace(rec), res);
+    else
+        pydevResultStore(rec->prec, &rec->target, valuePlace(rec), res);
     if (rec->raw && rec->rawMask && res->kind == PYDEV_RESULT_VALUE)
         *(epicsUInt32 *)rec->rawField.pfield &= rec->rawMask;
-}
-
-/* With the record lock held: a value pushed to an iointr name (shared: copied).  An alarm
- * result leaves VAL as it was. */
-static void applyResult(pydevRecord *rec, const pydevResult *res)
-{
-    pydevResultStore(rec->prec, &rec->target, valuePlace(rec), res);
-    maskRaw(rec, res);
-}
-
-/* With the record lock held: the result of this record's own run.  It is the record's alone,
- * so an array trades buffers with BPTR: the conversion was the only copy. */
-static void takeResult(pydevRecord *rec)
-{
-    pydevResultTake(rec->prec, &rec->target, valuePlace(rec), &rec->result);
-    maskRaw(rec, &rec->result);
 }
 
 /* The read/write status of a stored value: a raw value is for the record to convert (0). */
@@ -176,9 +167,9 @@ static long ioReturn(const pydevRecord *rec)
 }
 
 /* pydevIointrStoreFn: the latest pushed value, under the name's mutex and the record lock */
-static void applyPushed(void *arg, const pydevResult *res)
+static void applyPushed(void *arg, pydevResult *res, int mayTake)
 {
-    applyResult(arg, res);
+    storeResult(arg, res, mayTake);
 }
 
 static const pydevRecordType *findType(const char *name)
@@ -606,7 +597,7 @@ static long readWrite(dbCommon *prec)
             /* A client wrote VAL while the code ran.  The last write wins: the code's result
              * must not overwrite it, and RPRO now sends it to the device. */
             return statusOf(rec, &rec->result);
-        takeResult(rec);
+        storeResult(rec, &rec->result, 1);
         return statusOf(rec, &rec->result);
     }
     if (stopping) {

@@ -55,11 +55,12 @@ static void *fieldOf(dbCommon *prec)
                                                     : (void *)((stringinRecord *)prec)->val;
 }
 
-static void storePushed(void *arg, const pydevResult *res)
+static void storePushed(void *arg, pydevResult *res, int mayTake)
 {
     dbCommon *prec = arg;
     testRecord *t = prec->dpvt;
     pydevPlace place = {fieldOf(prec), NULL, NULL};
+    (void)mayTake;
     pydevResultStore(prec, &t->target, place, res);
 }
 
