@@ -30,6 +30,8 @@ record(longin, "$(P)small") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('s
     info(pydev:queue, "{BOUND}") field(FLNK, "$(P)small:log") }}
 record(compress, "$(P)small:log") {{ field(ALG, "Circular Buffer") field(INP, "$(P)small NPP") field(NSAM, "100")
     field(FLNK, "$(P)small:sevr") }}
+record(longin, "$(P)q:early") {{ field(DTYP, "pydev") field(INP, "@pydev.iointr('qearly')") field(SCAN, "I/O Intr")
+    info(pydev:queue, "5") }}
 record(compress, "$(P)small:sevr") {{ field(ALG, "Circular Buffer") field(INP, "$(P)small.SEVR NPP") field(NSAM, "100") }}
 record(waveform, "$(P)wave") {{ field(DTYP, "pydev") field(INP, "@arrays[which]") field(NELM, "100000") field(FTVL, "DOUBLE") }}
 record(waveform, "$(P)wave:long") {{ field(DTYP, "pydev") field(INP, "@arrays[which]") field(NELM, "100000") field(FTVL, "LONG") }}
@@ -51,6 +53,7 @@ rng = numpy.random.default_rng(12)
 arrays = {'big': rng.random(100000), 'short': rng.random(7), 'mid': rng.random(5000) * 1000,
           'ints': numpy.arange(-50000, 50000, dtype=numpy.int32)}
 which = 'big'
+pydev.iointr('qearly', 5)   # before the record exists
 """
 
 
@@ -90,6 +93,13 @@ def test_queueing_delivers_every_push_in_order(ioc):
     out = ioc.cmd("pydevReport 1")
     assert re.search(r"iointr 'q': 2 records, \d+ pushes, \d+ scans, queue of 4000 per record, "
                      r"0 values dropped", out), out
+
+
+def test_a_queueing_record_gets_what_was_pushed_before_it_existed(ioc):
+    assert poll(lambda: ioc.caget("$(P)q:early") == 5)
+    assert ioc.alarm("$(P)q:early")[1] == "NO_ALARM"
+    burst(ioc, "qearly", 6, 3)
+    assert poll(lambda: ioc.caget("$(P)q:early") == 8)
 
 
 def test_a_full_queue_drops_the_oldest_counts_and_alarms(ioc):

@@ -411,7 +411,9 @@ static void scanPushedNames(initHookState state)
     epicsMutexMustLock(namesLock);
     for (io = names; io; io = io->next) {
         epicsMutexMustLock(io->lock);
-        if (io->seq && io->slots && !io->outstanding && scanOwed(io))  /* none queued before */
+        /* scanIoRequest queued nothing before; a queueing record may hold only the value
+         * pushed before it existed, with nothing in its queue: scan whatever the mode */
+        if (io->seq && io->slots && !io->outstanding)
             requestScanLocked(io);
         epicsMutexUnlock(io->lock);
     }
