@@ -20,11 +20,14 @@ the ratio to them is what this machine gives, not a number from another day.
 5. arrays: a 1,000,000-element float64 numpy result into a waveform, and the same array pushed
    through `pydev.iointr`, against a memcpy of the same 8 MB measured in the IOC's own Python.
 6. CA latency: a caget of a native record while the worker pool is idle and while every worker
-   runs a GIL-holding snippet.
+   runs a GIL-holding snippet.  6p: the same with the IOC's threads on one core (so the
+   saturated pool and the CA server compete for it), workers at PYDEV_PRIORITY 50 (what they
+   had before, above the CA server) and at the default 11; as root EPICS threads are real-time.
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import pathlib
 import platform
@@ -224,16 +227,58 @@ def wave_round(ioc: Ioc) -> tuple[float, float, float]:
     return wave - nop, push, copy
 
 
-def ca_latency_ms(pv: str, count: int = 50) -> float:
+def ca_latency_ms(pv: str, count: int = 50, timeout: float = 10.0) -> float:
+    """Median ms of ``count`` CA gets; a get with no answer within timeout counts as timeout."""
     chan = epics.PV(pv, auto_monitor=False)
-    assert chan.wait_for_connection(5)
+    if not chan.wait_for_connection(max(5.0, timeout)):
+        chan.disconnect()
+        return timeout * 1e3  # no connection at all: the CA server does not get to run
     times = []
     for _ in range(count):
         t0 = time.perf_counter()
-        assert chan.get(use_monitor=False, timeout=10) is not None
-        times.append(time.perf_counter() - t0)
+        try:
+            answered = chan.get(use_monitor=False, timeout=timeout) is not None
+        except (epics.ca.ChannelAccessException, epics.ca.ChannelAccessGetFailure):  # starved server
+            answered = False
+        times.append(time.perf_counter() - t0 if answered else timeout)
     chan.disconnect()
     return statistics.median(times) * 1e3
+
+
+ONE_CORE_DB = """
+record(ai, "P:native") { field(VAL, "1") }
+""" + "\n".join(f'record(longin, "P:spin{i}") {{ field(DTYP, "pydev") field(INP, "@spin(0.2)") '
+                  f'field(SCAN, ".1 second") }}' for i in range(4))
+
+
+def pin_to_one_core(pid: int) -> None:
+    """Every thread of the process on the first CPU (threads made later inherit it)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(tid), {min(os.sched_getaffinity(0))})
+
+
+def one_core_round(prio: int, runs: int) -> None:
+    """(--one-core PRIO) Print the rounds of CA latency in ms, as a Python list."""
+    with Ioc(ONE_CORE_DB, pre_init=[MAIN_PRE[2]], startup_timeout=60,
+             env={"PYDEV_PRIORITY": str(prio), "PYDEV_NUM_THREADS": "3"}) as ioc:
+        assert ioc.caget("P:native") == 1
+        pin_to_one_core(ioc.proc.pid)
+        time.sleep(1.0)  # the pool is saturated: 4 records of 0.2 s every 0.1 s
+        print(collect(runs, lambda: ca_latency_ms("P:native", 10, 2.0)))
+        # a starved IOC may not even end in time: the harness kills it
+
+
+def one_core_latency(runs: int) -> dict[int, Figure]:
+    """Each priority in a client process of its own (libca keeps a channel per name)."""
+    out = {}
+    for prio in (50, 11):
+        run = subprocess.run([sys.executable, __file__, "--one-core", str(prio), "--runs", str(runs)],
+                             capture_output=True, text=True, timeout=300)
+        lines = [line for line in run.stdout.splitlines() if line.startswith("[")]
+        if not lines:
+            raise RuntimeError(f"--one-core {prio} failed:\n{run.stdout}\n{run.stderr}")
+        out[prio] = Figure(ast.literal_eval(lines[-1]))
+    return out
 
 
 # ---------------------------------------------------------------- the runs
@@ -381,6 +426,9 @@ def report(args: argparse.Namespace, f: dict[str, Figure], scale: dict[int, tupl
     print(f"| 6 | CA get of a native record, pool idle / every worker busy | "
           f"{f['lat_idle'].fmt('.2f', ' ms')} / {f['lat_busy'].fmt('.2f', ' ms')} | | | "
           f"clients not starved |")
+    print(f"| 6p | the same, pool saturated, IOC on one core: workers at priority 50 / 11 (default) | "
+          f"{f['core50'].fmt('.2f', ' ms')} / {f['core11'].fmt('.2f', ' ms')} | | | "
+          f"clients not starved |")
     print()
     print("1: (TIME of the last record - TIME of the first) / 1999; 1w: put-callback wall time / 2000, "
           "CA round trip included. 2, 3a: records / spread of their TIME stamps. 3b: wall time from "
@@ -388,7 +436,7 @@ def report(args: argparse.Namespace, f: dict[str, Figure], scale: dict[int, tupl
           "Python; 4d: monitor callbacks a pyepics client got; 4c, 4q: processings of the record (a calc "
           "on its FLNK counts them) / seconds from the first push to the TIME of the last. 5: median put-callback time minus that "
           "of a trivial record; memcpy is numpy.copyto of the same 8 MB in the IOC's Python. "
-          "6: median of 50 pyepics gets.")
+          "6: median of 50 pyepics gets; 6p: of 10, a get unanswered within 2 s counts as 2000 ms.")
 
 
 def main() -> None:
@@ -396,11 +444,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="rounds per figure (default 5)")
     parser.add_argument("--threads", default=os.environ.get("PYDEV_NUM_THREADS", "3"),
                         help="PYDEV_NUM_THREADS of the main IOC (default 3, the IOC's default)")
+    parser.add_argument("--one-core", type=int, metavar="PRIO", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_core is not None:
+        one_core_round(args.one_core, args.runs)
+        return
     load_before = load()
     t0 = time.perf_counter()
     figures = main_ioc(args.runs, args.threads)
     scale = scaling(args.runs)
+    one_core = one_core_latency(args.runs)
+    figures["core50"], figures["core11"] = one_core[50], one_core[11]
     report(args, figures, scale, time.perf_counter() - t0, load_before)
 
 
