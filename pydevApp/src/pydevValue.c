@@ -38,6 +38,8 @@ int pydevResultAlloc(pydevResult *res, const pydevTarget *target)
 int pydevResultReserve(pydevResult *res, size_t bytes)
 {
     char *buf;
+    if (bytes == 0)
+        bytes = 1;  /* an empty array still has a buffer: memcpy never sees NULL */
     if (bytes <= res->size)
         return 0;
     /* no realloc: the old contents are not wanted, and copying them would cost a copy */

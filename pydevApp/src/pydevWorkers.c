@@ -234,7 +234,9 @@ static void wakeMain(void *unused)
             epicsMutexUnlock(pool.lock);
             epicsThreadSleep(WAKE_AFTER);
             epicsMutexMustLock(pool.lock);
-            if (!pool.head) {
+            /* nothing queued, or no worker to wake (none goes idle while jobs wait): rest
+             * until a job is queued while a worker sleeps */
+            if (!pool.head || !pool.idle) {
                 pool.watching = 0;
                 epicsMutexUnlock(pool.lock);
                 break;
