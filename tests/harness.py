@@ -140,6 +140,20 @@ _repeater = _start_repeater()
 
 import epics  # noqa: E402  (after the environment is set)
 
+
+_READERS: dict[str, epics.PV] = {}
+
+
+def _reader(name: str, timeout: float) -> epics.PV:
+    """A PV without a monitor, for reads of the value now.  epics.caget's shared PV asks a
+    get for as many elements as its monitor's last update carried, so right after a write of
+    4 elements over 3 it can read the new values cut to 3 (seen once in CI)."""
+    if name not in _READERS:
+        _READERS[name] = epics.PV(name, auto_monitor=False, connection_timeout=timeout)
+    _READERS[name].wait_for_connection(timeout)
+    return _READERS[name]
+
+
 _READY = "PYDEV-HARNESS-READY"
 _RAISED = "PYDEV-HARNESS-RAISED "
 _PROMPT = re.compile(r"(?:\x1b\[[0-9;]*m)?epics> (?:\x1b\[0m)?")  # iocsh's, amid the output
@@ -398,11 +412,14 @@ class Ioc:
         return ast.literal_eval(out[start : out.rindex(" >>>")])
 
     # -- Channel Access ----------------------------------------------------------------------
-    def caget(self, pv: str, timeout: float = 5.0, **kw: Any) -> Any:
+    def caget(self, pv: str, timeout: float = 5.0, use_monitor: bool = False, **kw: Any) -> Any:
         """Read over CA; by default the value now (``use_monitor=False``)."""
         pv = self.expand(pv)
-        kw.setdefault("use_monitor", False)
-        value = epics.caget(pv, timeout=timeout * TIME_SCALE, **kw)
+        if use_monitor:
+            value = epics.caget(pv, timeout=timeout * TIME_SCALE, use_monitor=True, **kw)
+        else:
+            value = _reader(pv, timeout * TIME_SCALE).get(
+                timeout=timeout * TIME_SCALE, use_monitor=False, **kw)
         if value is None:
             raise IocError(f"caget {pv} failed; IOC console ends:\n{self.output[-1500:]}")
         return value

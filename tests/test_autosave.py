@@ -37,6 +37,15 @@ def saved(ioc: Ioc, directory, line: str) -> bool:
     return ioc.expand(line) in (directory / "test.sav").read_text()
 
 
+def save_one_then_another(directory, prefix: str, first: int, second: int) -> None:
+    """Run an IOC that saves count = first, then count = second: the save file holds the
+    second and its backup the first."""
+    with _ioc(directory, prefix) as ioc:
+        for value in (first, second):
+            ioc.caput("$(P)count", value)
+            assert poll(lambda: saved(ioc, directory, f"$(P)count.VAL {value}"), timeout=3)
+
+
 def test_values_written_come_back_at_the_next_start_before_records_initialise(tmp_path):
     prefix = random_prefix()
     with _ioc(tmp_path, prefix) as ioc:
@@ -79,11 +88,7 @@ def test_the_last_values_survive_a_kill_while_they_change(tmp_path):
 @pytest.mark.parametrize("damage", ["torn", "corrupt"])
 def test_a_damaged_save_file_is_reported_and_the_backup_used(tmp_path, damage):
     prefix = random_prefix()
-    with _ioc(tmp_path, prefix) as ioc:
-        ioc.caput("$(P)count", 7)
-        assert poll(lambda: saved(ioc, tmp_path, "$(P)count.VAL 7"), timeout=3)
-        ioc.caput("$(P)count", 8)
-        assert poll(lambda: saved(ioc, tmp_path, "$(P)count.VAL 8"), timeout=3)
+    save_one_then_another(tmp_path, prefix, 7, 8)
     assert f"{prefix}count.VAL 7" in (tmp_path / "test.sav.bak").read_text()
     sav = tmp_path / "test.sav"
     text = sav.read_text()
@@ -105,11 +110,7 @@ def test_a_file_with_a_bad_line_is_reported_and_the_backup_used(tmp_path):
     """A file that ends with <END> but holds a line that is not "REC.FIELD value" (a damaged
     disk block) is as suspect as a torn one: the backup is restored, not half of this file."""
     prefix = random_prefix()
-    with _ioc(tmp_path, prefix) as ioc:
-        ioc.caput("$(P)count", 5)
-        assert poll(lambda: saved(ioc, tmp_path, "$(P)count.VAL 5"), timeout=3)
-        ioc.caput("$(P)count", 6)
-        assert poll(lambda: saved(ioc, tmp_path, "$(P)count.VAL 6"), timeout=3)
+    save_one_then_another(tmp_path, prefix, 5, 6)
     sav = tmp_path / "test.sav"
     good = sav.read_text()
     sav.write_text(good.replace(f"{prefix}count.VAL 6", f"{prefix}count-VAL6"))

@@ -35,3 +35,16 @@ def test_names_that_epics_cannot_load_are_refused():
         record("ai", "P:x", [("val", 1)])
     with pytest.raises(ValueError, match="bad record type"):
         record("a i", "P:x", [])
+
+
+def test_info_tags_are_written_escaped_and_a_real_ioc_uses_them():
+    if not harness.IOC_BIN.exists():
+        pytest.skip(f"{harness.IOC_BIN} not built (run make)")
+    code = r'len("say \"hi\" \\")'  # quotes and backslashes inside the tag's value
+    text = record("longout", "DW:Init", [("DTYP", "pydev"), ("OUT", "@None")],
+                  info=[("pydev:init", code)])
+    assert text.endswith(f'    info(pydev:init, "{quote(code)}")\n}}\n')
+    with harness.Ioc(text) as ioc:
+        assert ioc.caget("DW:Init") == eval(code)  # the IOC ran exactly this code at init
+    with pytest.raises(ValueError, match="bad info tag"):
+        record("longout", "DW:X", [], info=[("bad tag", "1")])

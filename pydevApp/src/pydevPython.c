@@ -804,6 +804,18 @@ done:
     return rc;
 }
 
+void pydevPyRelease(pydevPyLink *link)
+{
+    PyObject *code = (PyObject *)link->code;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    link->code = NULL;
+    Py_XDECREF(code);
+    PyGILState_Release(gil);
+    free(link->macros);
+    link->macros = NULL;
+    link->nmacros = 0;
+}
+
 /* ---- the built-in module `pydev` -------------------------------------------------------- */
 
 static pydevIointr *iointrByName(PyObject *name)

@@ -59,6 +59,8 @@ void pydevPySetStartupDir(const char *dir);
  * 0, or -1 with err saying why (the traceback is printed). */
 int  pydevPyCompile(const char *name, const char *link, const char *const *fields, int nfields,
                     pydevPyLink *out, char *err, size_t errlen);
+/* Free what pydevPyCompile gave (a link run once, e.g. at init); takes the GIL. */
+void pydevPyRelease(pydevPyLink *link);
 /* Run it (takes the GIL): res gets the value, nothing (an output's None) or an alarm, and
  * seconds the time the code took (with the GIL).  0, or -1 after a failure (res is the
  * alarm; the console has the traceback, rate-limited). */

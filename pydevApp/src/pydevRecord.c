@@ -363,24 +363,32 @@ static epicsEnum16 ioAlarm(const pydevRecord *rec)
     return rec->type->isOutput ? WRITE_ALARM : READ_ALARM;
 }
 
+/* A copy of the record's info(tag, "..."), or NULL without one (free it). */
+static char *infoCopy(dbCommon *prec, const char *tag)
+{
+    DBENTRY entry;
+    char *text = NULL;
+    dbInitEntryFromRecord(prec, &entry);
+    if (dbFindInfo(&entry, tag) == 0)
+        text = epicsStrDup(dbGetInfoString(&entry));
+    dbFinishEntry(&entry);
+    return text;
+}
+
 /* Seconds a run of this record may take: info(pydev:timeout, "2.5"), else PYDEV_TIMEOUT;
  * 0 (the default) is no limit.  -1 if the tag is not a number. */
 static double timeLimit(dbCommon *prec)
 {
-    const char *env = getenv("PYDEV_TIMEOUT"), *text = env;
-    DBENTRY entry;
-    double value;
-    char *end;
-    dbInitEntryFromRecord(prec, &entry);
-    if (dbFindInfo(&entry, "pydev:timeout") == 0)
-        text = dbGetInfoString(&entry);
-    if (!text || !*text) {
-        dbFinishEntry(&entry);
-        return 0.0;
+    char *tag = infoCopy(prec, "pydev:timeout"), *end;
+    const char *text = tag ? tag : getenv("PYDEV_TIMEOUT");
+    double value = 0.0;
+    int bad = 0;
+    if (text && *text) {
+        value = strtod(text, &end);
+        bad = *end || value < 0;
     }
-    value = strtod(text, &end);
-    dbFinishEntry(&entry);
-    return (*end || value < 0) ? -1.0 : value;
+    free(tag);
+    return bad ? -1.0 : value;
 }
 
 enum { QUEUE_MOST = 100000 };
@@ -455,6 +463,86 @@ static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
     return 0;
 }
 
+/* aao allocates BPTR after its device support's init_record, unless that did (base's aao
+ * contract); a value read at init needs the buffer then.  0, or -1 out of memory. */
+static int ensureBuffer(pydevRecord *rec)
+{
+    char **buffer;
+    if (!rec->type->bufferOffset)
+        return 0;
+    buffer = (char **)((char *)rec->prec + rec->type->bufferOffset);
+    if (!*buffer)
+        *buffer = calloc(rec->target.capacity ? rec->target.capacity : 1, rec->target.elemSize);
+    return *buffer ? 0 : -1;
+}
+
+/* Run an output's init code (a link without field macros) into res: 0 with a value, else -1
+ * after printing why. */
+static int runInitial(pydevRecord *rec, const char *code, pydevResult *res)
+{
+    dbCommon *prec = rec->prec;
+    pydevPyLink link;
+    char err[256];
+    double seconds;
+    int rc = -1;
+    if (pydevPyCompile(prec->name, code, NULL, 0, &link, err, sizeof(err))) {
+        errlogPrintf("pydev: %s: info(pydev:init) cannot be used (%s): the record starts "
+                     "without a value\n", prec->name, err);
+        return -1;
+    }
+    if (link.iointrName[0]) {
+        epicsSnprintf(err, sizeof(err), "it must read a value, not name a pydev.iointr");
+    } else if (pydevResultAlloc(res, &rec->target)) {
+        epicsSnprintf(err, sizeof(err), "out of memory");
+    } else {
+        pydevPyCall call = {prec->name, code, link.code, NULL, 0, &rec->target, 0, prec->tpro,
+                            &rec->log};
+        rc = pydevPyRun(&call, res, &seconds) == 0 && res->kind == PYDEV_RESULT_VALUE ? 0 : -1;
+        epicsSnprintf(err, sizeof(err), "%s", res->msg);
+    }
+    pydevPyRelease(&link);
+    if (rc)
+        errlogPrintf("pydev: %s: info(pydev:init) gave no value (%s): the record starts "
+                     "without one\n", prec->name, err);
+    return rc;
+}
+
+/* info(pydev:init, "code") of an output: the device's current value, read once here, is the
+ * record's starting value (EPICS' readback at init: the record starts with what the hardware
+ * has, not UDF).  VAL gets it, or RVAL for a record that converts (which then converts it:
+ * init_record returns 0).  Nothing is written.  Returns init_record's status. */
+static long readInitial(pydevRecord *rec)
+{
+    dbCommon *prec = rec->prec;
+    char *code = infoCopy(prec, "pydev:init"), pv[PVNAME_STRINGSZ + 8];
+    pydevResult res = {0};
+    pydevPlace place;
+    DBADDR rval;
+    long status = rec->type->initReturn;
+
+    if (!code)
+        return status;
+    epicsSnprintf(pv, sizeof(pv), "%s.RVAL", prec->name);
+    if (!rec->type->isOutput) {
+        disableRecord(prec, rec, "info(pydev:init) is for output records");
+    } else if (rec->raw && dbNameToAddr(pv, &rval)) {
+        disableRecord(prec, rec, "no RVAL field");
+    } else if (ensureBuffer(rec)) {
+        disableRecord(prec, rec, "out of memory");
+    } else if (runInitial(rec, code, &res) == 0) {
+        place = valuePlace(rec);
+        if (rec->raw)
+            place.field = rval.pfield;
+        pydevResultStore(prec, &rec->target, place, &res);
+        prec->stat = NO_ALARM;  /* a value, read from the device: no UDF/INVALID */
+        prec->sevr = NO_ALARM;
+        status = rec->raw ? 0 : status;
+    }
+    pydevResultFree(&res);
+    free(code);
+    return status;
+}
+
 static long initRecord(dbCommon *prec)
 {
     const pydevRecordType *type = findType(prec->rdes->name);
@@ -489,8 +577,10 @@ static long initRecord(dbCommon *prec)
         disableRecord(prec, rec, "info(pydev:timeout) must be seconds, e.g. \"2.5\"");
     else if (setupRecord(rec, err, sizeof(err)))
         disableRecord(prec, rec, err);
-    else
+    else {
         prec->dpvt = rec;
+        return readInitial(rec);
+    }
     return type->initReturn;
 }
 

@@ -24,6 +24,7 @@ _NAMED = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\a":
           "\b": "\\b", "\f": "\\f", "\v": "\\v"}
 _SPECIAL = re.compile(r'[\\"\x00-\x1f\x7f]')
 _FIELD = re.compile(r"[A-Z][A-Z0-9_]*")
+_INFO = re.compile(r"[A-Za-z_][A-Za-z0-9_:]*")
 _BAD_NAME = re.compile(r'[\s"\\\x00-\x1f\x7f]')
 
 
@@ -32,12 +33,15 @@ def quote(value: object) -> str:
     return _SPECIAL.sub(lambda m: _NAMED.get(m.group(), "\\%03o" % ord(m.group())), str(value))
 
 
-def record(rtype: str, name: str, fields: Iterable[tuple[str, object]]) -> str:
-    """The text of one record: ``record(<rtype>, "<name>") {`` one ``field`` a line ``}``.
+def record(rtype: str, name: str, fields: Iterable[tuple[str, object]],
+           info: Iterable[tuple[str, object]] = ()) -> str:
+    """The text of one record: ``record(<rtype>, "<name>") {`` one ``field`` a line, then one
+    ``info`` a line (``info`` pairs: tag, value), ``}``.
 
-    Raises ValueError for a record type or field name that is not a plain word, and for a
-    record name with quotes, backslashes, white space or control characters (EPICS could
-    not load it, or would load another name)."""
+    Raises ValueError for a record type or field name that is not a plain word, for an info
+    tag that is not a word (``:`` allowed, as in ``pydev:init``), and for a record name with
+    quotes, backslashes, white space or control characters (EPICS could not load it, or would
+    load another name)."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", rtype):
         raise ValueError(f"bad record type {rtype!r}")
     if not name or _BAD_NAME.search(name):
@@ -48,6 +52,10 @@ def record(rtype: str, name: str, fields: Iterable[tuple[str, object]]) -> str:
         if not _FIELD.fullmatch(field):
             raise ValueError(f"record {name}: bad field name {field!r}")
         body.append(f'    field({field}, "{quote(value)}")\n')
+    for tag, value in info:
+        if not _INFO.fullmatch(tag):
+            raise ValueError(f"record {name}: bad info tag {tag!r}")
+        body.append(f'    info({tag}, "{quote(value)}")\n')
     return f'record({rtype}, "{name}") {{\n{"".join(body)}}}\n'
 
 

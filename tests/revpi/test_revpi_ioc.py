@@ -375,3 +375,37 @@ assert m.writeprocimg()
     modio.readprocimg()
     assert modio.io.O_1.value is False and modio.io.O_2.value is True
     modio.cleanup()
+
+
+def test_generated_outputs_start_with_the_values_in_the_process_image(tmp_path):
+    """EPICS' readback at init (info(pydev:init)): every generated output record starts with
+    what the image holds when the IOC starts - here written by revpimodio2 beforehand - with
+    no alarm, instead of UDF/INVALID until a client writes it."""
+    files = demo_files(tmp_path)
+    db = generate_db(files)
+    before = revpimodio2.RevPiModIO(procimg=files["procimg"], configrsc=files["configrsc"],
+                                    replace_io_file=files["replace_io_file"], debug=False)
+    before.io.O_2.value = True
+    before.io.OutputValue_1.value = -1234
+    before.io.Setpoint.value = 2.5
+    before.io.Trim.value = -300
+    before.io.Recipe.value = b"MIX-7\0\0\0"
+    before.core.A1 = 2  # red
+    assert before.writeprocimg()
+    before.cleanup()
+    outputs = re.findall(r'^record\(\w+, "([^"]+)"\) \{[^}]*info\(pydev:init', db.read_text(),
+                         re.M)
+    assert len(outputs) > 40  # every output of the demo configuration, LEDs included
+    with Ioc(py=open_image(files, cycletime=CYCLE_MS), db_files=[db]) as ioc:
+        expected = {"O_2": 1, "O_1": 0, "OutputValue_1": -1234, "Setpoint": 2.5, "Trim": -300,
+                    "Recipe": "MIX-7", "Core:LED:A1": 2}
+        for name, value in expected.items():
+            assert ioc.caget(f"$(P){name}") == value, name
+        for name in outputs:
+            assert ioc.alarm(name)[1] == "NO_ALARM", (name, ioc.alarm(name))
+        time.sleep(5 * CYCLE_MS / 1000)  # refresh cycles: the IOC keeps what the image had
+        modio = readback(files)
+        modio.readprocimg()
+        assert modio.io.O_2.value is True and modio.io.OutputValue_1.value == -1234
+        assert modio.io.Setpoint.value == 2.5 and modio.core.A1 == 2
+        modio.cleanup()

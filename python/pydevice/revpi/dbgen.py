@@ -76,32 +76,39 @@ def io_record(io: IOBase, opts: Options) -> str | None:
     watch = ("SCAN", "I/O Intr"), ("INP", f"@pydev.iointr({v}.watch('{n}'))")
     write = ("OUT", f"@{v}.write('{n}', VAL{', clamp=True' if opts.clamp else ''})"),
     common = [("DTYP", "pydev"), ("DESC", _desc(io))]
+    # an output starts with the value the image has when the IOC starts (read at record
+    # init, EPICS' readback convention), not UDF/INVALID until a client writes it
+    start = () if is_input else (("pydev:init", f"{v}.read('{n}')"),)
+
+    def rec(rtype: str, fields: list) -> str:
+        return _record(rtype, name, common + fields, info=start)
+
     if kind == values.MEMORY:
         value = io.value
         rtype = "stringin" if isinstance(value, str) else "longin"
         return _record(rtype, name, common + [("PINI", "YES"), ("INP", f"@{v}.read('{n}')")])
     if kind == values.BIT:
         if is_input:
-            return _record("bi", name, common + [*watch, ("ZNAM", "Off"), ("ONAM", "On")])
-        return _record("bo", name, common + [*write, ("ZNAM", "Off"), ("ONAM", "On")])
+            return rec("bi", [*watch, ("ZNAM", "Off"), ("ONAM", "On")])
+        return rec("bo", [*write, ("ZNAM", "Off"), ("ONAM", "On")])
     if kind == values.FLOAT:
         rtype = "ai" if is_input else "ao"
-        return _record(rtype, name, common + [*(watch if is_input else write), ("PREC", "3")])
+        return rec(rtype, [*(watch if is_input else write), ("PREC", "3")])
     if kind == values.STRING:
         size = len(io)
         long_ = size > MAX_STRING
         if is_input:
             rtype = "lsi" if long_ else "stringin"
             extra = [("SIZV", size + 1)] if long_ else []
-            return _record(rtype, name, common + [*watch, *extra])
+            return rec(rtype, [*watch, *extra])
         rtype = "lso" if long_ else "stringout"
         extra = [("SIZV", size + 1)] if long_ else []
-        return _record(rtype, name, common + [*write, *extra])
+        return rec(rtype, [*write, *extra])
     if kind == values.BYTES:
         # wider than any integer record: the raw bytes, in a UCHAR array
         rtype = "aai" if is_input else "aao"
-        return _record(rtype, name, common + [*(watch if is_input else write),
-                                              ("FTVL", "UCHAR"), ("NELM", len(io))])
+        return rec(rtype, [*(watch if is_input else write), ("FTVL", "UCHAR"),
+                           ("NELM", len(io))])
     low, high = values.int_range(io)
     bits = len(io) * 8
     # Display limits, not drive limits: EPICS would clamp at DRVL/DRVH before the module can
@@ -109,15 +116,15 @@ def io_record(io: IOBase, opts: Options) -> str | None:
     limits = ("LOPR", low), ("HOPR", high)
     if is_input:
         if _status_like(io) and bits <= 32 and low == 0:
-            return _record("mbbiDirect", name, common + [*watch, ("NOBT", bits)])
+            return rec("mbbiDirect", [*watch, ("NOBT", bits)])
         if opts.words_as_analog:
-            return _record("ai", name, common + [*watch, *limits])
+            return rec("ai", [*watch, *limits])
         rtype = "longin" if high <= 2**31 - 1 else "int64in"
-        return _record(rtype, name, common + [*watch, *limits])
+        return rec(rtype, [*watch, *limits])
     if opts.words_as_analog:
-        return _record("ao", name, common + [*write, *limits])
+        return rec("ao", [*write, *limits])
     rtype = "longout" if high <= 2**31 - 1 else "int64out"
-    return _record(rtype, name, common + [*write, *limits])
+    return rec(rtype, [*write, *limits])
 
 
 _CORE_INPUTS = (
@@ -161,7 +168,8 @@ def core_records(modio: revpimodio2.RevPiModIO, opts: Options) -> list[str]:
                 if cname in available:
                     out.append(_record(rtype, p + suffix, [
                         ("DTYP", "pydev"), ("DESC", desc),
-                        ("OUT", f"@{v}.write('{cname}', VAL)"), *extra]))
+                        ("OUT", f"@{v}.write('{cname}', VAL)"), *extra],
+                        info=[("pydev:init", f"{v}.read('{cname}')")]))
     if opts.watchdog and not opts.simulator and not modio.monitoring and \
             "core.wd" in available:
         # toggled through the scan thread, the worker pool and Python: stops when any stalls
