@@ -417,7 +417,7 @@ def report(args: argparse.Namespace, f: dict[str, Figure], scale: dict[int, tupl
               f"{'the last one' if key == 'co' else 'every push'} |")
     print(f"| 4n | a push of 10 doubles, waveform NELM 10 vs NELM {WAVE:,} | "
           f"{f['push1M'].fmt(',.0f', '/s')} (NELM {WAVE:,}) | {f['push10'].fmt(',.0f', '/s')} "
-          f"(NELM 10) | {ratio(f['push10'], f['push1M']).fmt(',.0f', '×')} slower | "
+          f"(NELM 10) | {ratio(f['push1M'], f['push10']).fmt('.2f', '×')} the rate | "
           f"a push costs what it carries |")
     print(f"| 5 | a 1M float64 result into a waveform | {f['wave'].fmt('.2f', ' ms')} | "
           f"memcpy {f['memcpy'].fmt('.2f', ' ms')} | {ratio(f['wave'], f['memcpy']).fmt('.1f', '×')} | "
