@@ -44,13 +44,8 @@ def _why_not() -> str | None:
     return None
 
 
-def test_gpio_suite_in_the_rig(capsys):
-    why = _why_not()
-    if why:
-        pytest.skip(why)
-    cmd = [str(RIG), "-m", "pytest", "-p", "no:cacheprovider", "-q", "--color=no", "-rs",
-           "tests/gpio_kernel"]
-    env = {**os.environ, "RIG_PY": sys.executable, "RIG_TIMEOUT": "600"}
+def _run_rig(cmd: list[str], env: dict[str, str], capsys) -> tuple[str, int]:
+    """Run the rig, showing the guest's output live; its whole output and exit code."""
     lines = []
     t0 = time.monotonic()
     with capsys.disabled():
@@ -64,7 +59,30 @@ def test_gpio_suite_in_the_rig(capsys):
                 print("  | " + line, end="", flush=True)
         rc = proc.wait()
         print(f"---- gpio-sim rig: exit {rc} after {time.monotonic() - t0:.1f} s", flush=True)
-    out = "".join(lines)
+    return "".join(lines), rc
+
+
+def _guest_kernel_crashed(out: str, rc: int) -> bool:
+    """The guest's kernel panicked, so the suite never reported (the rig gives 99, no RIG_EXIT)."""
+    return rc != 0 and "Kernel panic - not syncing" in out and "no RIG_EXIT from guest" in out
+
+
+def test_gpio_suite_in_the_rig(capsys):
+    why = _why_not()
+    if why:
+        pytest.skip(why)
+    cmd = [str(RIG), "-m", "pytest", "-p", "no:cacheprovider", "-q", "--color=no", "-rs",
+           "tests/gpio_kernel"]
+    env = {**os.environ, "RIG_PY": sys.executable, "RIG_TIMEOUT": "600"}
+    out, rc = _run_rig(cmd, env, capsys)
+    if _guest_kernel_crashed(out, rc):
+        # Under TCG the guest kernel itself has crashed mid-suite (seen once in a fresh-clone run: an int3
+        # Oops in the scheduler while the kernel patched its own code across two vCPUs).
+        # That says nothing of this code; one fresh boot does, and its result stands.
+        with capsys.disabled():
+            print("---- gpio-sim rig: the guest kernel crashed (not a test result); booting again",
+                  flush=True)
+        out, rc = _run_rig(cmd, env, capsys)
     if "building rig" in out and "build done" not in out:
         pytest.skip("the gpio-sim rig could not be built here (apt or network trouble):\n"
                     + out[-1500:])
