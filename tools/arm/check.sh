@@ -52,13 +52,15 @@ userland() {
         cp /usr/bin/$QEMU-static "$ROOTFS/usr/bin/"
         chroot "$ROOTFS" /debootstrap/debootstrap --second-stage
     fi
-    cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/ca-certificates.crt" 2>/dev/null || {
-        mkdir -p "$ROOTFS/etc/ssl/certs"; cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/"; }
     cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
     if ! in_root sh -c "command -v cmake && command -v g++" >/dev/null; then
         timed "apt-get install $BOARD_PACKAGES" in_root sh -c \
             "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $BOARD_PACKAGES"
     fi
+    # pip in the userland trusts what this host trusts (a site's TLS proxy too); after the
+    # install, whose ca-certificates package rewrites the bundle with Debian's list alone
+    mkdir -p "$ROOTFS/etc/ssl/certs"
+    cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/ca-certificates.crt"
     mountpoint -q "$ROOTFS/proc" || mount -t proc proc "$ROOTFS/proc"
     mountpoint -q "$ROOTFS/dev" || mount --bind /dev "$ROOTFS/dev"
     mountpoint -q "$ROOTFS/dev/pts" || mount --bind /dev/pts "$ROOTFS/dev/pts"
