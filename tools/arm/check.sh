@@ -146,6 +146,8 @@ copy_project() {  # the project's files as they are in the work tree (committed 
     rm -rf "$dest" && mkdir -p "$dest"
     (cd "$TOP" && git ls-files -co --exclude-standard | while read -r f; do
         [ -f "$f" ] && install -D -m "$(stat -c %a "$f")" "$f" "$dest/$f"; done)
+    # a checkout, as the tests expect (test_first_hour copies the sources it lists with git)
+    git -C "$dest" init -q && git -C "$dest" add -A
 }
 
 project_test() {
