@@ -138,6 +138,9 @@ def _start_repeater() -> subprocess.Popen:
 
 _repeater = _start_repeater()
 
+from pydevice.clients import use_epicscorelibs_libca  # noqa: E402
+
+use_epicscorelibs_libca()  # pyepics has no libca of its own for aarch64
 import epics  # noqa: E402  (after the environment is set)
 
 

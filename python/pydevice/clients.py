@@ -18,13 +18,28 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-__all__ = ["COMMANDS", "install"]
+__all__ = ["COMMANDS", "install", "use_epicscorelibs_libca"]
+
+
+def use_epicscorelibs_libca() -> None:
+    """Make pyepics load libca from the epicscorelibs wheel: the EPICS the IOC runs on.
+
+    Call it before pyepics' first Channel Access call.  pyepics bundles libca for a few
+    platforms and picks one by system and word size, not by CPU: on 64-bit ARM Linux it
+    loads its x86-64 copy and fails ("libca.so: cannot open shared object file").  A
+    ``PYEPICS_LIBCA`` set by the user wins; it is an environment variable, so programs this
+    one starts load the same library.
+    """
+    if "PYEPICS_LIBCA" not in os.environ:
+        from epicscorelibs.path import get_lib
+        os.environ["PYEPICS_LIBCA"] = get_lib("ca")
 
 
 def _ca_environment() -> None:
     """libca finds caRepeater on PATH: ours lives beside the command that runs."""
     here = str(Path(sys.argv[0]).resolve().parent)
     os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")
+    use_epicscorelibs_libca()
 
 
 def _value(text: str) -> object:
