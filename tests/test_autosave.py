@@ -33,8 +33,9 @@ def _ioc(directory, prefix: str, period: float = 30, db: str = DB) -> Ioc:
 
 
 def saved(ioc: Ioc, directory, line: str) -> bool:
-    """Whether the save file holds ``line`` ($(P) expanded)."""
-    return ioc.expand(line) in (directory / "test.sav").read_text()
+    """Whether the save file holds ``line`` ($(P) expanded); not before the first save."""
+    sav = directory / "test.sav"
+    return sav.exists() and ioc.expand(line) in sav.read_text()
 
 
 def save_one_then_another(directory, prefix: str, first: int, second: int) -> None:

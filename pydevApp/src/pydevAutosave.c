@@ -9,8 +9,9 @@
  *
  * Saving: a thread compares the tagged fields every 0.2 s and writes the file within that
  * time of a change, and every period seconds in any case.  A write goes to NAME.sav.tmp,
- * which is fsynced; then NAME.sav becomes NAME.sav.bak and the new file NAME.sav, and the
- * directory is fsynced.  Whatever moment power fails, NAME.sav or NAME.sav.bak is whole.
+ * which is fsynced; then NAME.sav is linked as NAME.sav.bak and the new file renamed over
+ * NAME.sav, and the directory is fsynced.  Whatever moment power fails, NAME.sav or
+ * NAME.sav.bak is whole.
  * Restoring: a file is used only if it ends with "<END>"; otherwise the console says why and
  * the backup is used.  EPICS only: no Python here.
  */
@@ -250,6 +251,16 @@ static int syncDir(void)
     return rc;
 }
 
+/* The last good file becomes the backup.  A second name for it (link), so NAME.sav exists at
+ * every moment and the next rename replaces it in one step; where the filesystem has no hard
+ * links (FAT), rename it, which leaves NAME.sav missing, never torn, until the new one is in. */
+static int keepAsBackup(const char *savPath, const char *backup)
+{
+    if ((unlink(backup) == 0 || errno == ENOENT) && link(savPath, backup) == 0)
+        return 0;
+    return rename(savPath, backup);
+}
+
 static int writeFile(char (*values)[VALUE_SIZE])
 {
     char tmp[1024], savPath[1024], backup[1024], stamp[64], reason[128];
@@ -272,7 +283,7 @@ static int writeFile(char (*values)[VALUE_SIZE])
     ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = (fclose(f) == 0) && ok;
     if (ok && access(savPath, F_OK) == 0 && checkFile(savPath, reason, sizeof(reason)) == NULL)
-        ok = rename(savPath, backup) == 0;  /* keep the last good file */
+        ok = keepAsBackup(savPath, backup) == 0;
     ok = ok && rename(tmp, savPath) == 0 && syncDir() == 0;
     if (!ok) {
         epicsSnprintf(config.lastError, sizeof(config.lastError), "%s: %s", savPath, strerror(errno));
