@@ -33,7 +33,7 @@ record(longout, "$(P)plain") { field(DTYP, "pydev") field(OUT, "@sent.append(NAM
 
 @pytest.fixture(scope="module")
 def ioc():
-    with Ioc(OUTPUTS, pre_init=[f'pydev("device = {DEVICE!r}; sent = []")']) as ioc:
+    with Ioc(OUTPUTS, py=f"device = {DEVICE!r}; sent = []") as ioc:
         yield ioc
 
 
@@ -110,8 +110,8 @@ record(longout, "$(P)sp") { field(DTYP, "pydev") field(OUT, "@None")
     prefix = random_prefix()
 
     def start(device: int) -> Ioc:
-        return Ioc(db, prefix=prefix, pre_init=[f'pydev("device = {device}")',
-                                                f'pydevAutosave("{tmp_path}", "init", 30)'])
+        return Ioc(db, prefix=prefix, py=f"device = {device}",
+                   pre_init=[f'pydevAutosave("{tmp_path}", "init", 30)'])
     with start(3) as ioc:
         ioc.caput("$(P)sp", 12)
         assert poll(lambda: f"{prefix}sp.VAL 12" in (tmp_path / "init.sav").read_text()

@@ -19,19 +19,19 @@ def test_missing_chip_disables_only_its_records(tmp_path):
              LineInfo(1, "GPIO27", False, "", "output", False, "unknown", "push-pull", "none",
                       "monotonic", 0.0)]
     db = tmp_path / "gpio.db"
-    db.write_text(generate_db(CHIP, infos, prefix="GH:"))
-    other = 'record(ai, "GH:Other") { field(DTYP, "pydev") field(INP, "@6*7") }\n'
-    with Ioc(other, db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")']) as ioc:
-        ioc.caput("GH:GPIO27", 1, wait=True)
-        stat, sevr, amsg = ioc.alarm("GH:GPIO27")
+    db.write_text(generate_db(CHIP, infos))  # names start with $(P), as by default
+    other = 'record(ai, "$(P)Other") { field(DTYP, "pydev") field(INP, "@6*7") }\n'
+    with Ioc(other, db_files=[db], py="from pydevice import gpio") as ioc:
+        ioc.caput("$(P)GPIO27", 1, wait=True)
+        stat, sevr, amsg = ioc.alarm("$(P)GPIO27")
         assert (stat, sevr) == ("COMM", "INVALID") and f"'{CHIP}' not found" in amsg, amsg
         # the input records themselves get the error, pushed by the Sync record
-        assert poll(lambda: ioc.alarm("GH:GPIO17")[2] != "", 10)
-        for pv in ("GH:GPIO17", "GH:GPIO17:Count", "GH:GPIO17:Lost"):
+        assert poll(lambda: ioc.alarm("$(P)GPIO17")[2] != "", 10)
+        for pv in ("$(P)GPIO17", "$(P)GPIO17:Count", "$(P)GPIO17:Lost"):
             stat, sevr, amsg = ioc.alarm(pv)
             assert sevr == "INVALID" and CHIP in amsg, (pv, amsg)
-        ioc.caput("GH:Other.PROC", 1, wait=True)
-        assert ioc.caget("GH:Other") == 42 and ioc.alarm("GH:Other")[1] == "NO_ALARM"
+        ioc.caput("$(P)Other.PROC", 1, wait=True)
+        assert ioc.caget("$(P)Other") == 42 and ioc.alarm("$(P)Other")[1] == "NO_ALARM"
         assert f"GPIO chip '{CHIP}' not found" in ioc.output
 
 
@@ -42,8 +42,8 @@ def test_a_chip_spelled_with_quotes_and_backslashes_loads_as_written(tmp_path):
     infos = [LineInfo(0, "GPIO17", False, "", "input", False, "unknown", "push-pull", "none",
                       "monotonic", 0.0)]
     db = tmp_path / "gpio.db"
-    db.write_text(generate_db(chip, infos, prefix="GQ:"))
-    with Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")']) as ioc:
-        link = ioc.caget("GQ:GPIO17.INP$", as_string=True)
+    db.write_text(generate_db(chip, infos))
+    with Ioc(db_files=[db], py="from pydevice import gpio") as ioc:
+        link = ioc.caget("$(P)GPIO17.INP$", as_string=True)
         assert link == f"@pydev.iointr(gpio.chip({chip!r}).watch('GPIO17'))", link
-        assert poll(lambda: chip in ioc.alarm("GQ:GPIO17")[2], 10), ioc.alarm("GQ:GPIO17")
+        assert poll(lambda: chip in ioc.alarm("$(P)GPIO17")[2], 10), ioc.alarm("$(P)GPIO17")

@@ -13,44 +13,41 @@ harness = pytest.importorskip("harness")
 if not harness.IOC_BIN.exists():
     pytest.skip(f"{harness.IOC_BIN} not built (run make)", allow_module_level=True)
 
-import epics  # noqa: E402  (configured by the harness)
-
 from harness import IocError, Ioc, poll  # noqa: E402
 from pydevice.gpio import Device  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-P = "KG:"
+GPIO = "from pydevice import gpio"  # what the st.cmd of a GPIO IOC runs first
 
 
-def gen_db(sim, path: pathlib.Path, prefix: str = P) -> str:
-    """Run the database generator the way a user does."""
+def gen_db(sim, path: pathlib.Path) -> str:
+    """Run the database generator the way a user does (names start with $(P), its default)."""
     out = subprocess.run(
         [sys.executable, "-m", "pydevice.gpio", "db", "--chip", sim.name,
-         "--lines", "GPIO17,GPIO27,GPIO22", "--outputs", "GPIO27", "--prefix", prefix,
-         "-o", str(path)],
+         "--lines", "GPIO17,GPIO27,GPIO22", "--outputs", "GPIO27", "-o", str(path)],
         cwd=str(REPO / "python"), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return path.read_text()
 
 
 EXTRA = """
-record(bi, "KG:Bad") {
+record(bi, "$(P)Bad") {
     field(DTYP, "pydev")
     field(INP, "@gpio.chip('%(chip)s').get('NOPE')")
 }
-record(bi, "KG:NoChip") {
+record(bi, "$(P)NoChip") {
     field(DTYP, "pydev")
     field(INP, "@gpio.chip('gpiochip99').get(0)")
 }
-record(bi, "KG:GPIO4") {
+record(bi, "$(P)GPIO4") {
     field(DTYP, "pydev")
     field(INP, "@gpio.chip('%(chip)s').get('GPIO4')")
 }
 """
 
 
-def stamp(pv: str) -> float:
-    p = epics.PV(pv, form="time", auto_monitor=False)
+def stamp(ioc: Ioc, pv: str) -> float:
+    p = ioc.pv(pv, form="time", auto_monitor=False)
     md = p.get_with_metadata(use_monitor=False, timeout=5)
     p.disconnect()
     assert md is not None, pv
@@ -62,55 +59,54 @@ def test_ioc_follows_and_drives_gpio_lines(sim):
     with tempfile.TemporaryDirectory() as tmp:
         db = pathlib.Path(tmp) / "gpio.db"
         text = gen_db(sim, db)
-        assert 'record(bo, "KG:GPIO27")' in text and 'record(bi, "KG:GPIO17")' in text
+        assert 'record(bo, "$(P)GPIO27")' in text and 'record(bi, "$(P)GPIO17")' in text
         with Device(sim.name) as dev, dev.request(2, consumer="other-app"):
             # GPIO22 is busy for the whole IOC run: only its records may fail
-            with Ioc(EXTRA % {"chip": sim.name}, db_files=[(db, "")],
-                     pre_init=['pydev("from pydevice import gpio")']) as ioc:
+            with Ioc(EXTRA % {"chip": sim.name}, db_files=[db], py=GPIO) as ioc:
                 # initial state arrives through the Sync record once the IOC runs
-                assert poll(lambda: ioc.caget(P + "GPIO17.UDF") == 0, 10), ioc.output
-                assert ioc.caget(P + "GPIO17") == 0
+                assert poll(lambda: ioc.caget("$(P)GPIO17.UDF") == 0, 10), ioc.output
+                assert ioc.caget("$(P)GPIO17") == 0
 
                 # bi follows the simulated input, TIME = the kernel's edge timestamp
                 t0 = time.time()
                 sim.pull(0, 1)
-                assert poll(lambda: ioc.caget(P + "GPIO17") == 1, 10), ioc.output
-                ts = stamp(P + "GPIO17")
+                assert poll(lambda: ioc.caget("$(P)GPIO17") == 1, 10), ioc.output
+                ts = stamp(ioc, "$(P)GPIO17")
                 assert t0 - 0.5 < ts < time.time() + 0.5
-                assert poll(lambda: ioc.caget(P + "GPIO17:Count") == 1, 5)
+                assert poll(lambda: ioc.caget("$(P)GPIO17:Count") == 1, 5)
                 sim.pull(0, 0)
-                assert poll(lambda: ioc.caget(P + "GPIO17") == 0, 10)
+                assert poll(lambda: ioc.caget("$(P)GPIO17") == 0, 10)
                 for i in range(10):  # each edge seen by the bi before the next
                     sim.pull(0, (i + 1) % 2)
-                    assert poll(lambda: ioc.caget(P + "GPIO17") == (i + 1) % 2, 10)
-                assert poll(lambda: ioc.caget(P + "GPIO17:Count") == 6, 10), \
-                    ioc.caget(P + "GPIO17:Count")
-                assert ioc.caget(P + "GPIO17:Lost") == 0
+                    assert poll(lambda: ioc.caget("$(P)GPIO17") == (i + 1) % 2, 10)
+                assert poll(lambda: ioc.caget("$(P)GPIO17:Count") == 6, 10), \
+                    ioc.caget("$(P)GPIO17:Count")
+                assert ioc.caget("$(P)GPIO17:Lost") == 0
 
                 # bo drives the simulated line (PINI drove it to 0 at start)
                 assert sim.level(1) == 0
-                ioc.caput(P + "GPIO27", 1, wait=True)
+                ioc.caput("$(P)GPIO27", 1, wait=True)
                 assert sim.wait_level(1, 1) == 1
-                ioc.caput(P + "GPIO27", 0, wait=True)
+                ioc.caput("$(P)GPIO27", 0, wait=True)
                 assert sim.wait_level(1, 0) == 0
 
                 # a periodic-free input record reads its line when processed
                 sim.pull(3, 1)
-                ioc.caput(P + "GPIO4.PROC", 1, wait=True)
-                assert ioc.caget(P + "GPIO4") == 1
+                ioc.caput("$(P)GPIO4.PROC", 1, wait=True)
+                assert ioc.caget("$(P)GPIO4") == 1
 
                 # errors: clear, and only the affected records
                 for pv in ("Bad", "NoChip"):
-                    ioc.caput(P + pv + ".PROC", 1, wait=True)
-                stat, sevr, amsg = ioc.alarm(P + "Bad")
+                    ioc.caput(f"$(P){pv}.PROC", 1, wait=True)
+                stat, sevr, amsg = ioc.alarm("$(P)Bad")
                 assert sevr == "INVALID" and "no line named 'NOPE'" in amsg, amsg
-                stat, sevr, amsg = ioc.alarm(P + "NoChip")
+                stat, sevr, amsg = ioc.alarm("$(P)NoChip")
                 assert sevr == "INVALID" and "gpiochip99" in amsg, amsg
-                assert poll(lambda: ioc.alarm(P + "GPIO22")[1] == "INVALID", 10)
-                amsg = ioc.alarm(P + "GPIO22")[2]
+                assert poll(lambda: ioc.alarm("$(P)GPIO22")[1] == "INVALID", 10)
+                amsg = ioc.alarm("$(P)GPIO22")[2]
                 assert "line 2 (GPIO22) is in use by" in amsg, amsg
-                assert ioc.alarm(P + "GPIO22:Count")[1] == "INVALID"
-                assert ioc.alarm(P + "GPIO17")[1] == "NO_ALARM"
+                assert ioc.alarm("$(P)GPIO22:Count")[1] == "INVALID"
+                assert ioc.alarm("$(P)GPIO17")[1] == "NO_ALARM"
                 assert "other-app" in ioc.output  # the full message is on the console
             # IOC exit: every line released, the output at its defined (safe) state
             info = dev.get_info().lines
@@ -123,16 +119,16 @@ def test_ioc_count_survives_kernel_buffer_overflow(sim, tmp_path):
     with Device(sim.name) as dev:
         infos = dev.get_info().lines
     from pydevice.gpio.dbgen import generate_db
-    db.write_text(generate_db(sim.name, infos, prefix="KO:", lines=["GPIO17"], count="both"))
-    pre = ['pydev("from pydevice import gpio")',
-           f'pydev("gpio.chip(\'{sim.name}\').event_buffer_size = 2")']
+    db.write_text(generate_db(sim.name, infos, lines=["GPIO17"], count="both"))
     sim.pull(0, 0)
-    with Ioc(db_files=[(db, "")], pre_init=pre) as ioc:
-        assert poll(lambda: ioc.caget("KO:GPIO17.UDF") == 0, 10), ioc.output
+    with Ioc(db_files=[db], py=f"{GPIO}\ngpio.chip({sim.name!r}).event_buffer_size = 2") as ioc:
+        assert poll(lambda: ioc.caget("$(P)GPIO17.UDF") == 0, 10), ioc.output
         # hold the IOC's reader thread off for 2 s (it takes the line's lock to read)
-        ioc.cmd(f'pydev("import threading, time; _ln = gpio.chip(\'{sim.name}\')._lines[0]")')
-        ioc.cmd('pydev("threading.Thread(target=lambda: (_ln.lock.acquire(), time.sleep(2), '
-                '_ln.lock.release())).start()")')
+        ioc.py(f"""
+import threading, time
+_ln = gpio.chip({sim.name!r})._lines[0]
+threading.Thread(target=lambda: (_ln.lock.acquire(), time.sleep(2), _ln.lock.release())).start()
+""")
         for i in range(30):
             sim.pull(0, (i + 1) % 2)
             time.sleep(0.01)
@@ -146,10 +142,10 @@ def test_ioc_count_survives_kernel_buffer_overflow(sim, tmp_path):
         assert poll(lambda: seqno_now() > 2, 10), ioc.output[-2000:]
         time.sleep(0.5)
         seen = ioc.pyeval(seqno)
-        assert poll(lambda: ioc.caget("KO:GPIO17:Count") == seen, 10), \
-            (ioc.caget("KO:GPIO17:Count"), seen)
-        assert ioc.caget("KO:GPIO17:Lost") > 0  # the kernel did drop events
-        assert poll(lambda: ioc.caget("KO:GPIO17") == 0, 5)  # the line ended low
+        assert poll(lambda: ioc.caget("$(P)GPIO17:Count") == seen, 10), \
+            (ioc.caget("$(P)GPIO17:Count"), seen)
+        assert ioc.caget("$(P)GPIO17:Lost") > 0  # the kernel did drop events
+        assert poll(lambda: ioc.caget("$(P)GPIO17") == 0, 5)  # the line ended low
 
 
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
@@ -157,15 +153,14 @@ def test_a_signal_ends_the_ioc_in_order_releasing_every_line(sim, signame):
     """systemd/procServ (SIGTERM) and Ctrl-C (SIGINT) run the same exit as `exit`: the gpio
     module's exit handler sets outputs to their safe value and releases the lines."""
     import signal
-    pre = f"KS{signame[3]}:"  # own PV names: the CA client keeps stale channels of earlier IOCs
     with tempfile.TemporaryDirectory() as tmp:
         db = pathlib.Path(tmp) / "gpio.db"
-        gen_db(sim, db, prefix=pre)
+        gen_db(sim, db)
         with Device(sim.name) as dev:
-            ioc = Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")'])
+            ioc = Ioc(db_files=[db], py=GPIO)
             with ioc:
-                assert poll(lambda: ioc.caget(pre + "GPIO17.UDF") == 0, 10), ioc.output
-                ioc.caput(pre + "GPIO27", 1, wait=True)
+                assert poll(lambda: ioc.caget("$(P)GPIO17.UDF") == 0, 10), ioc.output
+                ioc.caput("$(P)GPIO27", 1, wait=True)
                 assert sim.wait_level(1, 1) == 1
                 assert dev.get_info().lines[1].used
                 ioc.proc.send_signal(getattr(signal, signame))
@@ -180,21 +175,20 @@ def test_input_record_shows_the_in_use_alarm_and_leaves_it_once_sync_got_the_lin
     from pydevice.gpio.dbgen import generate_db
     db = tmp_path / "gpio.db"
     with Device(sim.name) as dev:
-        db.write_text(generate_db(sim.name, dev.get_info().lines, prefix="KW:",
-                                  lines=["GPIO17"]))
+        db.write_text(generate_db(sim.name, dev.get_info().lines, lines=["GPIO17"]))
         other = dev.request(0, consumer="other-app")
         other.open()
         try:
-            with Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")']) as ioc:
+            with Ioc(db_files=[db], py=GPIO) as ioc:
                 # UDF/INVALID until the first Sync pushes the line's trouble
-                assert poll(lambda: ioc.alarm("KW:GPIO17")[:2] == ("COMM", "INVALID"), 10), \
-                    ioc.alarm("KW:GPIO17")
-                assert "in use" in ioc.alarm("KW:GPIO17")[2]
+                assert poll(lambda: ioc.alarm("$(P)GPIO17")[:2] == ("COMM", "INVALID"), 10), \
+                    ioc.alarm("$(P)GPIO17")
+                assert "in use" in ioc.alarm("$(P)GPIO17")[2]
                 other.close()
-                assert poll(lambda: ioc.alarm("KW:GPIO17")[1] == "NO_ALARM", 15), \
-                    ioc.alarm("KW:GPIO17")
+                assert poll(lambda: ioc.alarm("$(P)GPIO17")[1] == "NO_ALARM", 15), \
+                    ioc.alarm("$(P)GPIO17")
                 sim.pull(0, 1)
-                assert poll(lambda: ioc.caget("KW:GPIO17") == 1, 10)
+                assert poll(lambda: ioc.caget("$(P)GPIO17") == 1, 10)
         finally:
             other.close()
 
@@ -206,22 +200,21 @@ def test_input_record_shows_a_vanished_chip_once_and_recovers(sim, tmp_path):
     from pydevice.gpio.dbgen import generate_db
     db = tmp_path / "gpio.db"
     with Device(sim.name) as dev:
-        db.write_text(generate_db(sim.name, dev.get_info().lines, prefix="KV:",
-                                  lines=["GPIO17"]))
+        db.write_text(generate_db(sim.name, dev.get_info().lines, lines=["GPIO17"]))
     sim.pull(0, 0)
-    with Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")']) as ioc:
-        assert poll(lambda: ioc.caget("KV:GPIO17.UDF") == 0, 10), ioc.output
+    with Ioc(db_files=[db], py=GPIO) as ioc:
+        assert poll(lambda: ioc.caget("$(P)GPIO17.UDF") == 0, 10), ioc.output
         sim.set_live(False)
-        assert poll(lambda: ioc.alarm("KV:GPIO17")[:2] == ("COMM", "INVALID"), 10), \
-            ioc.alarm("KV:GPIO17")
+        assert poll(lambda: ioc.alarm("$(P)GPIO17")[:2] == ("COMM", "INVALID"), 10), \
+            ioc.alarm("$(P)GPIO17")
         time.sleep(3)  # a few Sync periods with the chip gone
         assert ioc.output.count("is gone") <= 2, ioc.output[-2000:]
         sim.set_live(True)
         if sim.name not in db.read_text():
             pytest.skip(f"kernel renumbered the chip (now {sim.name})")
-        assert poll(lambda: ioc.alarm("KV:GPIO17")[1] == "NO_ALARM", 15), ioc.alarm("KV:GPIO17")
+        assert poll(lambda: ioc.alarm("$(P)GPIO17")[1] == "NO_ALARM", 15), ioc.alarm("$(P)GPIO17")
         sim.pull(0, 1)
-        assert poll(lambda: ioc.caget("KV:GPIO17") == 1, 10), ioc.output[-2000:]
+        assert poll(lambda: ioc.caget("$(P)GPIO17") == 1, 10), ioc.output[-2000:]
 
 
 def test_demo_ioc_follows_its_input_and_drives_its_output(sim):
@@ -259,11 +252,11 @@ def test_sigterm_sets_outputs_to_their_safe_value_before_releasing(sim):
         pytest.skip("kernel has no gpio_value tracepoint")
     with tempfile.TemporaryDirectory() as tmp:
         db = pathlib.Path(tmp) / "gpio.db"
-        gen_db(sim, db, prefix="KT:")
-        ioc = Ioc(db_files=[(db, "")], pre_init=['pydev("from pydevice import gpio")'])
+        gen_db(sim, db)
+        ioc = Ioc(db_files=[db], py=GPIO)
         with ioc:
-            assert poll(lambda: ioc.caget("KT:GPIO17.UDF") == 0, 10), ioc.output
-            ioc.caput("KT:GPIO27", 1, wait=True)
+            assert poll(lambda: ioc.caget("$(P)GPIO17.UDF") == 0, 10), ioc.output
+            ioc.caput("$(P)GPIO27", 1, wait=True)
             assert sim.wait_level(1, 1) == 1
             (tracing / "trace").write_text("")
             (tracing / "events" / "gpio" / "gpio_value" / "enable").write_text("1")

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 harness = pytest.importorskip("harness")
-from harness import TIME_SCALE, Ioc, poll  # noqa: E402
+from harness import TIME_SCALE, Ioc, poll, random_prefix  # noqa: E402
 from screen_helpers import ROOT  # noqa: E402
 
 GPIO_DEMO = ROOT / "iocBoot" / "iocgpio"
@@ -44,17 +44,17 @@ def test_the_gpio_demo_screen_connects_and_shows_the_missing_chip_as_alarms(
 
 def test_the_generated_gpio_screen_names_the_records_of_the_generated_database(
         pydm_screen, tmp_path):
+    P = random_prefix()  # the screen names records, not macros: this IOC's prefix, given to both
     lines = ["--chip", CHIP, "--lines", "GPIO17,GPIO22,GPIO27", "--inputs", "GPIO17,GPIO22",
-             "--outputs", "GPIO27", "--prefix", "GS:"]
+             "--outputs", "GPIO27", "--prefix", P]
     db, ui = tmp_path / "gpio.db", tmp_path / "gpio.ui"
     _run(["pydevice.gpio", "db", *lines, "-o", str(db)])
-    _run(["pydevice.gpio", "screen", *lines, "--pool", "GS:pydev:", "-o", str(ui)])
+    _run(["pydevice.gpio", "screen", *lines, "--pool", P + "pydev:", "-o", str(ui)])
     stats = ROOT / "db" / "pydevStats.db"
-    with Ioc(db_files=[(db, ""), (stats, "P=GS:pydev:")],
-             pre_init=['pydev("from pydevice import gpio")']):
+    with Ioc(db_files=[db, (stats, "P=$(P)pydev:")], prefix=P, py="from pydevice import gpio"):
         screen = pydm_screen(ui)
         assert screen("connected", 30 * TIME_SCALE)["disconnected"] == []
         widgets = screen("widgets")
-        assert widgets["GS:GPIO17"] == ["PyDMByteIndicator"]
-        assert widgets["GS:GPIO27"] == ["PyDMEnumButton"]
-        assert widgets["GS:pydev:Busy"] == ["PyDMLabel"]
+        assert widgets[P + "GPIO17"] == ["PyDMByteIndicator"]
+        assert widgets[P + "GPIO27"] == ["PyDMEnumButton"]
+        assert widgets[P + "pydev:Busy"] == ["PyDMLabel"]
