@@ -19,7 +19,7 @@
 
 #ifdef PYDEV_REGISTER_ALL
 #include <iocshRegisterCommon.h>
-void pydevRegisterAllCommand(void);
+#include "pydevRegisterAll.h"
 #endif
 
 static void usage(FILE *out, const char *prog)

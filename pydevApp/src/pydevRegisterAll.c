@@ -12,6 +12,8 @@
 #include <iocshRegisterCommon.h>
 #include <epicsExport.h>
 
+#include "pydevRegisterAll.h"
+
 static const iocshArg arg0 = {"pdbbase", iocshArgPdbbase};
 static const iocshArg *const args[] = {&arg0};
 static const iocshFuncDef def = {"pydevIoc_registerRecordDeviceDriver", 1, args,

@@ -34,6 +34,13 @@ def test_importing_pydevice_revpi_with_an_untested_revpimodio2_fails_at_import()
     assert "needs revpimodio2 >= 2.9.0, < 2.10.0" in run.stderr and "found revpimodio2 2.10.0" in run.stderr
 
 
+def test_the_revpi_extra_asks_for_the_versions_the_import_accepts():
+    # pip install 'pydevice[revpi]' must not bring a revpimodio2 that pydevice.revpi refuses
+    low, high = (".".join(map(str, v)) for v in (_compat.TESTED_MIN, _compat.TESTED_BELOW))
+    pyproject = (PACKAGE.parents[2] / "pyproject.toml").read_text()
+    assert f'revpi = ["revpimodio2>={low},<{high}"]' in pyproject
+
+
 def test_only_the_compat_module_reads_private_revpimodio2_attributes():
     private = re.compile(r"\b(?!self\b|_compat\b)\w+\._(?!_)[a-z]\w*")
     offenders = [f"{path.name}:{n}: {line.strip()}"
