@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from pydevice.gpio import (Device, LineChangedType, LineEventId, LineFlag, Request,
-                           expand_from_list, get_chip_info, get_info, get_line_info, get_values,
+from pydevice.gpio import (ChipNotFoundError, Device, LineChangedType, LineEventId, LineFlag,
+                           Request, expand_from_list, find, get_chip_info, get_info,
+                           get_line_info, get_values, iter_devices, iter_gpio_files,
                            read_one_event, request, set_values)
 
 
@@ -83,11 +84,45 @@ def test_device_getitem_and_len(sim):
     with Device(sim.name) as dev:
         assert len(dev) == 8
         lines = dev[5, 6]
-        assert isinstance(lines, Request) and not dev.line_info(5).used
-        lines.flags = LineFlag.ACTIVE_LOW  # the reference's own example
+        assert isinstance(lines, Request) and not dev.line_info(5).used  # lazy
         sim.pull(5, 1)
         with lines:
-            assert lines[:] == {5: 0, 6: 1}
+            assert lines[:] == {5: 1, 6: 0}
+            assert dev.line_info(6).used
+
+
+def test_find_and_line_flags_as_the_references_example(sim):
+    """The reference's opening example: find() the chip, flag lines 5 and 6 ACTIVE_LOW
+    before the request opens; the kernel then holds them active-low."""
+    sim.pull(5, 1)
+    with find() as gpio:
+        assert gpio.path == sim.path
+        lines = gpio[5, 6]
+        lines.flags = LineFlag.ACTIVE_LOW
+        with lines:
+            assert lines[:] == {5: 0, 6: 1}  # line 5 pulled up, 6 down: inverted
+            assert lines.flags & LineFlag.ACTIVE_LOW
+            for off in (5, 6):
+                info = gpio.line_info(off)
+                assert info.active_low and info.flags & LineFlag.ACTIVE_LOW and info.used
+
+
+def test_find_criteria_find_all_and_no_match(sim, sim_factory):
+    """find(find_all=True) iterates every match, custom_match decides too; where nothing
+    matches ours raises ChipNotFoundError naming what was asked (the reference says
+    nothing; linuxpy itself returns None, which `with find()` turns into a TypeError)."""
+    other = sim_factory(4, label="pinctrl-sim")
+    found = list(find(find_all=True, label="pinctrl-sim"))
+    try:
+        assert sorted(d.name for d in found) == sorted([sim.name, other.name])
+    finally:
+        for d in found:
+            d.close()
+    assert list(find(find_all=True, label="no-such-label")) == []
+    with find(custom_match=lambda d: d.name == other.name) as dev:
+        assert dev.label == "pinctrl-sim" and len(dev) == 4
+    with pytest.raises(ChipNotFoundError, match="label='no-such-label'"):
+        find(label="no-such-label")
 
 
 def test_device_get_info(sim):
@@ -221,6 +256,54 @@ def test_request_async_iteration_yields_linuxpy_line_events(sim):
 
     event = asyncio.run(asyncio.wait_for(main(), 10))
     assert (event.type, event.line, event.line_sequence) == (LineEventId.RISING_EDGE, 3, 1)
+
+
+def test_request_nested_with_releases_at_the_outermost_exit(sim):
+    """Request is a ReentrantOpen in the reference: nested ``with`` blocks are counted and
+    only the outermost exit releases the lines; close() releases at once."""
+    with Device(sim.name) as dev:
+        req = dev[3]
+        with req:
+            with req:
+                assert dev.line_info(3).used
+            assert dev.line_info(3).used and req.filenos()  # the inner exit kept them
+            with req:
+                req.close()  # the reference's close(): the files now
+                assert not dev.line_info(3).used
+        assert not dev.line_info(3).used  # exits after close() do nothing
+        with req:  # and it opens again
+            assert dev.line_info(3).used
+        assert not dev.line_info(3).used
+
+
+# -- module functions ---------------------------------------------------------------------------
+
+def test_iter_gpio_files_yields_the_chips_as_paths(sim, tmp_path):
+    files = list(iter_gpio_files())
+    assert all(isinstance(p, pathlib.Path) for p in files)
+    assert pathlib.Path(sim.path) in files
+    (tmp_path / "gpiochip0").write_text("not a device")
+    assert list(iter_gpio_files(tmp_path)) == []  # only GPIO character devices
+
+
+def test_iter_devices_opens_the_chips_under_path_with_the_keywords(sim, sim_factory, tmp_path):
+    """iter_devices(path, **kwargs): a Device per chip under ``path``, made with
+    ``kwargs``; the caller closes them."""
+    sim_factory(4)  # under /dev, not under tmp_path
+    (tmp_path / sim.name).symlink_to(sim.path)
+    devices = list(iter_devices(tmp_path, consumer="iterated", blocking=True))
+    try:
+        assert [os.path.realpath(d.path) for d in devices] == [sim.path]
+        dev = devices[0]
+        assert dev.is_blocking and not dev.closed
+        with dev.request([2]) as req:
+            assert all(os.get_blocking(fd) for fd in req.filenos())
+            assert get_line_info(dev, 2).consumer == "iterated"
+    finally:
+        for d in devices:
+            d.close()
+    assert all(d.closed for d in devices)
+    assert list(iter_devices(tmp_path / "empty")) == []
 
 
 # -- fd-level functions -------------------------------------------------------------------------
