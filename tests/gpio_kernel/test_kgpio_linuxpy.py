@@ -80,15 +80,24 @@ def test_bad_request_config_is_refused_naming_the_line(sim):
         assert not dev.line_info(5).used
 
 
-def test_device_getitem_and_len(sim):
+def test_device_len_is_the_number_of_lines(sim, sim_factory):
     with Device(sim.name) as dev:
-        assert len(dev) == 8
+        assert len(dev) == 8 == get_chip_info(dev).lines
+    with Device(sim_factory(70).name) as dev:
+        assert len(dev) == 70
+
+
+def test_device_getitem_is_a_lazy_request(sim):
+    """device[key] is device.request(key): nothing reserved until it is opened."""
+    with Device(sim.name) as dev:
         lines = dev[5, 6]
-        assert isinstance(lines, Request) and not dev.line_info(5).used  # lazy
+        assert isinstance(lines, Request) and not dev.line_info(5).used
+        part = dev[2:5]  # a slice, as linuxpy's expand_from_list
+        assert (len(part), part.min_line, part.max_line) == (3, 2, 4)
         sim.pull(5, 1)
         with lines:
             assert lines[:] == {5: 1, 6: 0}
-            assert dev.line_info(6).used
+            assert dev.line_info(6).used and not dev.line_info(4).used
 
 
 def test_find_and_line_flags_as_the_references_example(sim):
@@ -173,19 +182,44 @@ def test_device_async_iteration_yields_line_info_events(sim):
 
 # -- Request ------------------------------------------------------------------------------------
 
-def test_request_constructor_takes_config_and_name_is_writable_until_open(sim):
+def test_request_constructor_takes_device_config_and_blocking(sim):
     with Device(sim.name) as dev:
-        req = Request(dev, {"name": "ctor", "lines": [2, 3]}, blocking=True)
-        assert req.name == "ctor" and not dev.line_info(2).used
-        req.name = "renamed"
-        req.open()
-        try:
-            assert dev.line_info(2).consumer == "renamed" == dev.line_info(3).consumer
+        req = Request(dev, {"name": "ctor", "lines": [2, {"line": 3, "direction": "output"}]},
+                      blocking=True)
+        assert not dev.line_info(2).used  # lazy, as device.request()
+        with req:
+            assert dev.line_info(2).consumer == "ctor" == dev.line_info(3).consumer
+            assert dev.line_info(3).direction == "output"
             assert all(os.get_blocking(fd) for fd in req.filenos())
+
+
+def test_request_name_is_writable_until_open(sim):
+    with Device(sim.name) as dev:
+        req = dev.request({"name": "first", "lines": [2]})
+        assert req.name == "first"
+        req.name = "renamed"
+        with req:
+            assert req.name == "renamed" == dev.line_info(2).consumer
+
+
+def test_request_open_reserves_the_lines(sim):
+    with Device(sim.name) as dev:
+        req = dev.request([2, 3])
+        assert req.open() is req  # returns itself, so `req = dev[2].open()` holds the line
+        try:
+            assert dev.line_info(2).used and dev.line_info(3).used
         finally:
             req.close()
-        assert not dev.line_info(2).used
-        req.close()  # closing a closed request does nothing
+
+
+def test_request_close_releases_and_does_nothing_when_not_open(sim):
+    with Device(sim.name) as dev:
+        req = dev.request([2])
+        req.close()  # not open: nothing done
+        req.open()
+        req.close()
+        assert not dev.line_info(2).used and not req.is_open
+        req.close()
 
 
 def test_request_files_follow_blocking(sim):
@@ -198,24 +232,60 @@ def test_request_files_follow_blocking(sim):
         assert dev.is_blocking and all(os.get_blocking(fd) for fd in req.filenos())
 
 
-def test_request_min_max_getitem_setitem_as_the_user_guide(sim_factory):
+@pytest.fixture
+def outputs16(sim_factory):
+    """(chip, request): 16 simulated lines, all requested as outputs at 0."""
     chip = sim_factory(16, label="pinctrl-sim16")
     with Device(chip.name) as dev:
         with dev.request([{"line": i, "direction": "output"} for i in range(16)]) as lines:
-            assert (lines.min_line, lines.max_line) == (0, 15)
-            lines[5] = 1
-            lines[7, 5] = 0, 1
-            assert (chip.level(7), chip.level(5)) == (0, 1)
-            lines[:] = 0
-            assert not any(chip.level(i) for i in range(16))
-            lines[3, 10, 12:15] = (0, 0, 1, 0, 1)
-            assert [chip.level(i) for i in (3, 10, 12, 13, 14)] == [0, 0, 1, 0, 1]
-            assert lines[3, 6, 10:16:2] == {3: 0, 6: 0, 10: 0, 12: 1, 14: 1}
-            assert lines.get_values([12, 13]) == {12: 1, 13: 0}
-            lines.set_values({13: True})
-            assert chip.level(13) == 1
-            with pytest.raises(ValueError):
-                lines[5] = (1,)
+            yield chip, lines
+
+
+def test_request_min_line_is_the_smallest_line(sim):
+    with Device(sim.name) as dev:
+        assert dev.request([6, 2, 4]).min_line == 2
+
+
+def test_request_max_line_is_the_biggest_line(sim):
+    with Device(sim.name) as dev:
+        assert dev.request([6, 2, 4]).max_line == 6
+
+
+def test_request_getitem_reads_a_line_or_a_dict_as_the_user_guide(outputs16):
+    chip, lines = outputs16
+    for off in (3, 12, 14):
+        lines[off] = 1
+    assert lines[12] == 1 and lines[13] == 0
+    assert lines[3, 6, 10:16:2] == {3: 1, 6: 0, 10: 0, 12: 1, 14: 1}
+    assert lines[:] == {i: int(i in (3, 12, 14)) for i in range(16)}
+
+
+def test_request_setitem_writes_lines_as_the_user_guide(outputs16):
+    chip, lines = outputs16
+    lines[5] = 1
+    lines[7, 5] = 0, 1
+    assert (chip.level(7), chip.level(5)) == (0, 1)
+    lines[:] = 1
+    assert all(chip.level(i) for i in range(16))
+    lines[3, 10, 12:15] = (0, 0, 1, 0, 1)
+    assert [chip.level(i) for i in (3, 10, 12, 13, 14)] == [0, 0, 1, 0, 1]
+    with pytest.raises(ValueError):
+        lines[5] = (1,)  # one line, a sequence
+
+
+def test_request_get_values_reads_the_given_lines_or_all(outputs16):
+    chip, lines = outputs16
+    lines[12] = 1
+    assert lines.get_values([12, 13]) == {12: 1, 13: 0}
+    assert lines.get_values() == {i: int(i == 12) for i in range(16)}
+
+
+def test_request_set_values_writes_a_dict_of_lines(outputs16):
+    chip, lines = outputs16
+    lines.set_values({13: True, 2: 1})
+    assert (chip.level(13), chip.level(2), chip.level(3)) == (1, 1, 0)
+    lines.set_values({13: False})
+    assert (chip.level(13), chip.level(2)) == (0, 1)
 
 
 def test_request_of_more_than_64_lines_uses_several_kernel_requests(sim_factory):
