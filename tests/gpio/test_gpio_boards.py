@@ -57,3 +57,14 @@ def test_board_info_from_files(tmp_path):
     (tmp_path / "proc/meminfo").write_text("MemTotal:        2048000 kB\n")
     b = read_board_info(str(tmp_path))
     assert (b.hex_rev, b.model, b.mb_ram, b.header_revision) == ("", "Kunbus RevPi Connect 4", 2000, 3)
+
+
+def test_revision_hex_from_the_device_tree_is_written_as_cpuinfo_writes_it(tmp_path):
+    """RPIO's RPI_REVISION_HEX is /proc/cpuinfo's Revision ("%04x" in the kernel); a kernel
+    that only has the device tree's 4 bytes gives the same string, not 8 hex digits."""
+    (tmp_path / "proc/device-tree/system").mkdir(parents=True)
+    (tmp_path / "proc/device-tree/system/linux,revision").write_bytes(bytes.fromhex("0000000e"))
+    assert read_board_info(str(tmp_path)).hex_rev == "000e"
+    (tmp_path / "proc/device-tree/system/linux,revision").write_bytes(bytes.fromhex("00a02082"))
+    b = read_board_info(str(tmp_path))
+    assert (b.hex_rev, b.model) == ("a02082", "3B")

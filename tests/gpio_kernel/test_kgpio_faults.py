@@ -9,7 +9,7 @@ import pydev
 import pytest
 from simchip import wait_for
 
-from pydevice.gpio import GpioError, Lines, iointr_name
+from pydevice.gpio import Device, GpioError, Lines, iointr_name
 from pydevice.gpio import records
 
 
@@ -91,3 +91,45 @@ def test_one_line_one_owner_whatever_its_spelling(sim):
         assert sim.level(2) == 1  # st.cmd's safe value, not the record's default 0
     finally:
         records.close_all()
+
+
+def _used(sim):
+    """The lines the kernel shows requested, with their consumers: the ground truth."""
+    with Device(sim.name) as dev:
+        return {li.offset: li.consumer for li in dev.get_info().lines if li.used}
+
+
+def test_one_owner_also_for_spellings_used_while_the_chip_was_missing(sim):
+    """A chip missing at the first gpio.chip(label) (st.cmd ran before the driver bound)
+    and spelled by name or path once it is there: one owner per line all the same, and
+    the label's records get their pushes."""
+    pydev.clear()
+    name = sim.name
+    sim.set_live(False)
+    try:
+        by_label = records.chip("pinctrl-sim")
+        by_name = records.chip(name)  # both spellings made while nothing resolves them
+        assert by_label.watch("GPIO17") == iointr_name("pinctrl-sim", "GPIO17")
+        sim.set_live(True)
+        if sim.name != name:
+            pytest.skip(f"kernel renumbered the chip ({name} -> {sim.name})")
+        sim.pull(0, 0)
+        by_path = records.chip(sim.path)  # resolves at once: the first to hold the chip
+        by_path.set("GPIO27", 1)
+        by_label.set(1, 0)  # same line by offset, through the label: no "in use by 'pydev'"
+        assert sim.wait_level(1, 0) == 0
+        by_name.output(2, initial=1, safe=0)
+        by_label.set("GPIO22", 0)
+        assert sim.wait_level(2, 0) == 0
+        by_label.sync()  # the watch made while the chip was missing: requested by the owner
+        assert values(iointr_name("pinctrl-sim", "GPIO17"))[-1] == 0
+        assert by_path.get("GPIO17") == 0  # read through that one request
+        with pytest.raises(GpioError, match="input here"):
+            by_name.set(0, 1)
+        sim.pull(0, 1)
+        assert wait_for(lambda: values(iointr_name("pinctrl-sim", "GPIO17"))[-1] == 1)
+        assert _used(sim) == {0: "pydev", 1: "pydev", 2: "pydev"}
+        assert records.chip("pinctrl-sim") is records.chip(name) is by_path
+    finally:
+        records.close_all()
+    assert _used(sim) == {}

@@ -8,12 +8,10 @@ import time
 import pytest
 
 from pydevice.gpio import (ChipNotFoundError, Device, EdgeCounter, LineBusyError, LineFlag,
-                           LineNotFoundError, find, iter_devices)
+                           LineNotFoundError, find)
 
 
 def test_find_and_info(sim):
-    names = [d.name for d in iter_devices()]
-    assert sim.name in names
     with find(label="pinctrl-sim") as dev:
         assert dev.name == sim.name and len(dev) == 8
         info = dev.get_info()
@@ -255,25 +253,6 @@ def test_line_info_watch(sim):
         with dev[2]:
             pass
         assert list(watcher.info_events(timeout=0.3)) == []
-
-
-def test_linuxpy_iter_gpio_files_yields_paths_and_find_all(sim, sim_factory):
-    """Issue 14.5: linuxpy's iter_gpio_files yields pathlib.Path; find(find_all=True)."""
-    import pathlib
-    from pydevice.gpio import find, iter_gpio_files
-    files = list(iter_gpio_files())
-    assert all(isinstance(p, pathlib.Path) for p in files)
-    assert pathlib.Path(sim.path) in files
-    other = sim_factory(4, label="pinctrl-sim")
-    found = list(find(find_all=True, label="pinctrl-sim"))
-    try:
-        assert sorted(d.name for d in found) == sorted([sim.name, other.name])
-    finally:
-        for d in found:
-            d.close()
-    assert list(find(find_all=True, label="no-such-label")) == []
-    with find(custom_match=lambda d: d.name == other.name) as dev:
-        assert dev.label == "pinctrl-sim" and len(dev) == 4
 
 
 def test_request_events_carry_linuxpy_line_event_names(sim):

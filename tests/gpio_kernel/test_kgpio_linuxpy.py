@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from pydevice.gpio import (Device, LineChangedType, LineEventId, LineFlag, Request,
-                           expand_from_list, get_chip_info, get_info, get_line_info, get_values,
+from pydevice.gpio import (ChipNotFoundError, Device, LineChangedType, LineEventId, LineFlag,
+                           Request, expand_from_list, find, get_chip_info, get_info,
+                           get_line_info, get_values, iter_devices, iter_gpio_files,
                            read_one_event, request, set_values)
 
 
@@ -79,15 +80,58 @@ def test_bad_request_config_is_refused_naming_the_line(sim):
         assert not dev.line_info(5).used
 
 
-def test_device_getitem_and_len(sim):
+def test_device_len_is_the_number_of_lines(sim, sim_factory):
     with Device(sim.name) as dev:
-        assert len(dev) == 8
+        assert len(dev) == 8 == get_chip_info(dev).lines
+    with Device(sim_factory(70).name) as dev:
+        assert len(dev) == 70
+
+
+def test_device_getitem_is_a_lazy_request(sim):
+    """device[key] is device.request(key): nothing reserved until it is opened."""
+    with Device(sim.name) as dev:
         lines = dev[5, 6]
         assert isinstance(lines, Request) and not dev.line_info(5).used
-        lines.flags = LineFlag.ACTIVE_LOW  # the reference's own example
+        part = dev[2:5]  # a slice, as linuxpy's expand_from_list
+        assert (len(part), part.min_line, part.max_line) == (3, 2, 4)
         sim.pull(5, 1)
         with lines:
-            assert lines[:] == {5: 0, 6: 1}
+            assert lines[:] == {5: 1, 6: 0}
+            assert dev.line_info(6).used and not dev.line_info(4).used
+
+
+def test_find_and_line_flags_as_the_references_example(sim):
+    """The reference's opening example: find() the chip, flag lines 5 and 6 ACTIVE_LOW
+    before the request opens; the kernel then holds them active-low."""
+    sim.pull(5, 1)
+    with find() as gpio:
+        assert gpio.path == sim.path
+        lines = gpio[5, 6]
+        lines.flags = LineFlag.ACTIVE_LOW
+        with lines:
+            assert lines[:] == {5: 0, 6: 1}  # line 5 pulled up, 6 down: inverted
+            assert lines.flags & LineFlag.ACTIVE_LOW
+            for off in (5, 6):
+                info = gpio.line_info(off)
+                assert info.active_low and info.flags & LineFlag.ACTIVE_LOW and info.used
+
+
+def test_find_criteria_find_all_and_no_match(sim, sim_factory):
+    """find(find_all=True) iterates every match, custom_match decides too; where nothing
+    matches ours raises ChipNotFoundError naming what was asked (the reference says
+    nothing; linuxpy itself returns None, which `with find()` turns into a TypeError)."""
+    other = sim_factory(4, label="pinctrl-sim")
+    found = list(find(find_all=True, label="pinctrl-sim"))
+    try:
+        assert sorted(d.name for d in found) == sorted([sim.name, other.name])
+    finally:
+        for d in found:
+            d.close()
+    assert list(find(find_all=True, label="no-such-label")) == []
+    with find(custom_match=lambda d: d.name == other.name) as dev:
+        assert dev.label == "pinctrl-sim" and len(dev) == 4
+    with pytest.raises(ChipNotFoundError, match="label='no-such-label'"):
+        find(label="no-such-label")
 
 
 def test_device_get_info(sim):
@@ -138,19 +182,44 @@ def test_device_async_iteration_yields_line_info_events(sim):
 
 # -- Request ------------------------------------------------------------------------------------
 
-def test_request_constructor_takes_config_and_name_is_writable_until_open(sim):
+def test_request_constructor_takes_device_config_and_blocking(sim):
     with Device(sim.name) as dev:
-        req = Request(dev, {"name": "ctor", "lines": [2, 3]}, blocking=True)
-        assert req.name == "ctor" and not dev.line_info(2).used
-        req.name = "renamed"
-        req.open()
-        try:
-            assert dev.line_info(2).consumer == "renamed" == dev.line_info(3).consumer
+        req = Request(dev, {"name": "ctor", "lines": [2, {"line": 3, "direction": "output"}]},
+                      blocking=True)
+        assert not dev.line_info(2).used  # lazy, as device.request()
+        with req:
+            assert dev.line_info(2).consumer == "ctor" == dev.line_info(3).consumer
+            assert dev.line_info(3).direction == "output"
             assert all(os.get_blocking(fd) for fd in req.filenos())
+
+
+def test_request_name_is_writable_until_open(sim):
+    with Device(sim.name) as dev:
+        req = dev.request({"name": "first", "lines": [2]})
+        assert req.name == "first"
+        req.name = "renamed"
+        with req:
+            assert req.name == "renamed" == dev.line_info(2).consumer
+
+
+def test_request_open_reserves_the_lines(sim):
+    with Device(sim.name) as dev:
+        req = dev.request([2, 3])
+        assert req.open() is req  # returns itself, so `req = dev[2].open()` holds the line
+        try:
+            assert dev.line_info(2).used and dev.line_info(3).used
         finally:
             req.close()
-        assert not dev.line_info(2).used
-        req.close()  # closing a closed request does nothing
+
+
+def test_request_close_releases_and_does_nothing_when_not_open(sim):
+    with Device(sim.name) as dev:
+        req = dev.request([2])
+        req.close()  # not open: nothing done
+        req.open()
+        req.close()
+        assert not dev.line_info(2).used and not req.is_open
+        req.close()
 
 
 def test_request_files_follow_blocking(sim):
@@ -163,24 +232,60 @@ def test_request_files_follow_blocking(sim):
         assert dev.is_blocking and all(os.get_blocking(fd) for fd in req.filenos())
 
 
-def test_request_min_max_getitem_setitem_as_the_user_guide(sim_factory):
+@pytest.fixture
+def outputs16(sim_factory):
+    """(chip, request): 16 simulated lines, all requested as outputs at 0."""
     chip = sim_factory(16, label="pinctrl-sim16")
     with Device(chip.name) as dev:
         with dev.request([{"line": i, "direction": "output"} for i in range(16)]) as lines:
-            assert (lines.min_line, lines.max_line) == (0, 15)
-            lines[5] = 1
-            lines[7, 5] = 0, 1
-            assert (chip.level(7), chip.level(5)) == (0, 1)
-            lines[:] = 0
-            assert not any(chip.level(i) for i in range(16))
-            lines[3, 10, 12:15] = (0, 0, 1, 0, 1)
-            assert [chip.level(i) for i in (3, 10, 12, 13, 14)] == [0, 0, 1, 0, 1]
-            assert lines[3, 6, 10:16:2] == {3: 0, 6: 0, 10: 0, 12: 1, 14: 1}
-            assert lines.get_values([12, 13]) == {12: 1, 13: 0}
-            lines.set_values({13: True})
-            assert chip.level(13) == 1
-            with pytest.raises(ValueError):
-                lines[5] = (1,)
+            yield chip, lines
+
+
+def test_request_min_line_is_the_smallest_line(sim):
+    with Device(sim.name) as dev:
+        assert dev.request([6, 2, 4]).min_line == 2
+
+
+def test_request_max_line_is_the_biggest_line(sim):
+    with Device(sim.name) as dev:
+        assert dev.request([6, 2, 4]).max_line == 6
+
+
+def test_request_getitem_reads_a_line_or_a_dict_as_the_user_guide(outputs16):
+    chip, lines = outputs16
+    for off in (3, 12, 14):
+        lines[off] = 1
+    assert lines[12] == 1 and lines[13] == 0
+    assert lines[3, 6, 10:16:2] == {3: 1, 6: 0, 10: 0, 12: 1, 14: 1}
+    assert lines[:] == {i: int(i in (3, 12, 14)) for i in range(16)}
+
+
+def test_request_setitem_writes_lines_as_the_user_guide(outputs16):
+    chip, lines = outputs16
+    lines[5] = 1
+    lines[7, 5] = 0, 1
+    assert (chip.level(7), chip.level(5)) == (0, 1)
+    lines[:] = 1
+    assert all(chip.level(i) for i in range(16))
+    lines[3, 10, 12:15] = (0, 0, 1, 0, 1)
+    assert [chip.level(i) for i in (3, 10, 12, 13, 14)] == [0, 0, 1, 0, 1]
+    with pytest.raises(ValueError):
+        lines[5] = (1,)  # one line, a sequence
+
+
+def test_request_get_values_reads_the_given_lines_or_all(outputs16):
+    chip, lines = outputs16
+    lines[12] = 1
+    assert lines.get_values([12, 13]) == {12: 1, 13: 0}
+    assert lines.get_values() == {i: int(i == 12) for i in range(16)}
+
+
+def test_request_set_values_writes_a_dict_of_lines(outputs16):
+    chip, lines = outputs16
+    lines.set_values({13: True, 2: 1})
+    assert (chip.level(13), chip.level(2), chip.level(3)) == (1, 1, 0)
+    lines.set_values({13: False})
+    assert (chip.level(13), chip.level(2)) == (0, 1)
 
 
 def test_request_of_more_than_64_lines_uses_several_kernel_requests(sim_factory):
@@ -221,6 +326,54 @@ def test_request_async_iteration_yields_linuxpy_line_events(sim):
 
     event = asyncio.run(asyncio.wait_for(main(), 10))
     assert (event.type, event.line, event.line_sequence) == (LineEventId.RISING_EDGE, 3, 1)
+
+
+def test_request_nested_with_releases_at_the_outermost_exit(sim):
+    """Request is a ReentrantOpen in the reference: nested ``with`` blocks are counted and
+    only the outermost exit releases the lines; close() releases at once."""
+    with Device(sim.name) as dev:
+        req = dev[3]
+        with req:
+            with req:
+                assert dev.line_info(3).used
+            assert dev.line_info(3).used and req.filenos()  # the inner exit kept them
+            with req:
+                req.close()  # the reference's close(): the files now
+                assert not dev.line_info(3).used
+        assert not dev.line_info(3).used  # exits after close() do nothing
+        with req:  # and it opens again
+            assert dev.line_info(3).used
+        assert not dev.line_info(3).used
+
+
+# -- module functions ---------------------------------------------------------------------------
+
+def test_iter_gpio_files_yields_the_chips_as_paths(sim, tmp_path):
+    files = list(iter_gpio_files())
+    assert all(isinstance(p, pathlib.Path) for p in files)
+    assert pathlib.Path(sim.path) in files
+    (tmp_path / "gpiochip0").write_text("not a device")
+    assert list(iter_gpio_files(tmp_path)) == []  # only GPIO character devices
+
+
+def test_iter_devices_opens_the_chips_under_path_with_the_keywords(sim, sim_factory, tmp_path):
+    """iter_devices(path, **kwargs): a Device per chip under ``path``, made with
+    ``kwargs``; the caller closes them."""
+    sim_factory(4)  # under /dev, not under tmp_path
+    (tmp_path / sim.name).symlink_to(sim.path)
+    devices = list(iter_devices(tmp_path, consumer="iterated", blocking=True))
+    try:
+        assert [os.path.realpath(d.path) for d in devices] == [sim.path]
+        dev = devices[0]
+        assert dev.is_blocking and not dev.closed
+        with dev.request([2]) as req:
+            assert all(os.get_blocking(fd) for fd in req.filenos())
+            assert get_line_info(dev, 2).consumer == "iterated"
+    finally:
+        for d in devices:
+            d.close()
+    assert all(d.closed for d in devices)
+    assert list(iter_devices(tmp_path / "empty")) == []
 
 
 # -- fd-level functions -------------------------------------------------------------------------

@@ -1,15 +1,18 @@
 """The RPIO-compatible layer against gpio-sim lines named like a Raspberry Pi's."""
 from __future__ import annotations
 
+import os
 import queue
+import re
 import socket
 import threading
 import time
+import warnings
 
 import pytest
 
 import pydevice.gpio.rpio as RPIO
-from pydevice.gpio import Device, LineNotFoundError
+from pydevice.gpio import Device, GpioError, LineNotFoundError
 
 # the `sim` fixture names offsets 0..5 GPIO17, GPIO27, GPIO22, GPIO4, GPIO5, GPIO6
 
@@ -20,6 +23,7 @@ def clean(sim):  # needs `sim` so RPIO lets go of the lines before the chip is r
     RPIO.setchip(None)
     yield
     RPIO.cleanup()
+    RPIO.setwarnings(True)  # RPIO's default
 
 
 def test_setup_input_output_cleanup(sim):
@@ -246,3 +250,111 @@ def test_rpi_gpio_event_detection_on_the_same_engine(sim):
     assert RPIO.wait_for_edge(27, RPIO.RISING, timeout=5000) == 27
     with Device(sim.name) as dev:
         assert not dev.line_info(1).used
+
+
+def test_forceoutput_drives_a_line_not_set_up_and_the_level_stays(sim):
+    """RPIO: forceoutput writes any GPIO without setup(); the kernel shows the line driven
+    by RPIO at that level until cleanup(), and output() still wants setup() first."""
+    assert sim.level(1) == 0  # gpio-sim's default pull
+    RPIO.forceoutput(27, 1)
+    time.sleep(0.2)  # a released line would be back at its pull by now
+    assert sim.level(1) == 1
+    with Device(sim.name) as dev:
+        info = dev.line_info(1)
+        assert (info.used, info.consumer, info.direction) == (True, "RPIO", "output")
+        RPIO.forceoutput(27, False)
+        assert sim.level(1) == 0
+        with pytest.raises(RuntimeError, match="OUTPUT"):
+            RPIO.output(27, 1)  # as RPIO: forceoutput does not set the channel up
+        RPIO.cleanup()
+        info = dev.line_info(1)
+        assert not info.used and info.direction == "input"
+
+
+def test_forceoutput_of_a_line_another_program_holds_is_refused(sim):
+    """Differs from RPIO (which writes the register anyway): the kernel gives a line to one
+    holder, so forceoutput raises and the holder's level stays."""
+    with Device(sim.name, consumer="holder") as dev, dev.request(2, direction="output", value=1):
+        with pytest.raises(GpioError, match="in use by 'holder'"):
+            RPIO.forceoutput(22, 0)
+        assert sim.level(2) == 1
+
+
+def _left_as_output_by_another_program(sim, offset):
+    """Drive a line as another program would and let it go: the kernel keeps its direction."""
+    with Device(sim.name, consumer="earlier-run") as dev:
+        with dev.request(offset, direction="output", value=1):
+            pass
+        info = dev.line_info(offset)
+    assert info.direction == "output" and not info.used  # the ground truth RPIO warns on
+
+
+def test_setwarnings_switches_setups_already_in_use_warning(sim):
+    """RPIO's setup() warns (RuntimeWarning) for a line that is an output no setup() of this
+    program made, and continues; setwarnings(False) silences it.  Setting a channel up again
+    is no warning."""
+    _left_as_output_by_another_program(sim, 1)
+    with pytest.warns(RuntimeWarning, match="already in use.*setwarnings"):
+        RPIO.setup(27, RPIO.IN)
+    sim.pull(1, 1)
+    assert RPIO.input(27) == 1  # continued: the line is RPIO's input now
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RPIO.setup(27, RPIO.OUT)  # set up here before: no warning
+        RPIO.setup(22, RPIO.IN)   # an input nobody drove: no warning
+    RPIO.forceoutput(4, 1)
+    with pytest.warns(RuntimeWarning, match="already in use"):
+        RPIO.setup(4, RPIO.IN)  # an output forceoutput made, not setup()
+    RPIO.cleanup()
+    _left_as_output_by_another_program(sim, 1)
+    RPIO.setwarnings(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RPIO.setup(27, RPIO.IN)
+    with Device(sim.name) as dev:
+        assert dev.line_info(1).consumer == "RPIO"
+
+
+def test_add_event_callback_adds_a_callback_to_the_same_detection(sim):
+    """RPi.GPIO: add_event_callback needs add_event_detect first; each edge calls every
+    callback in the order added, with the channel; the kernel sees one request."""
+    with pytest.raises(RuntimeError, match="add_event_detect"):
+        RPIO.add_event_callback(17, print)
+    got = queue.Queue()
+    sim.pull(0, 0)
+    RPIO.add_event_detect(17, RPIO.RISING, callback=lambda ch: got.put(("first", ch)))
+    RPIO.add_event_callback(17, lambda ch: got.put(("second", ch)))
+    with Device(sim.name) as dev:
+        info = dev.line_info(0)
+        assert (info.consumer, info.edge) == ("RPIO", "rising")
+        sim.pull(0, 1)
+        assert [got.get(timeout=5), got.get(timeout=5)] == [("first", 17), ("second", 17)]
+        sim.pull(0, 0)  # a falling edge: no callback
+        time.sleep(0.3)
+        assert got.empty()
+        RPIO.remove_event_detect(17)
+        assert not dev.line_info(0).used
+
+
+def _kernels_revision_code():
+    """The guest kernel's own answer: /proc/cpuinfo's Revision as written, else the device
+    tree's 4 bytes as the kernel writes them there (%04x), else none (not a Raspberry Pi)."""
+    with open("/proc/cpuinfo") as f:
+        m = re.search(r"^Revision\s*:\s*(\S+)", f.read(), re.M)
+    if m:
+        return m.group(1)
+    path = "/proc/device-tree/system/linux,revision"
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            return "%04x" % int.from_bytes(f.read(4), "big")
+    return ""
+
+
+def test_rpi_revision_hex_is_the_kernels_revision_code():
+    """RPIO: RPI_REVISION_HEX is the board's revision code (also sysinfo()'s first field);
+    off a Raspberry Pi, as in the rig, there is none."""
+    code = _kernels_revision_code()
+    assert RPIO.RPI_REVISION_HEX == code == RPIO.sysinfo()[0]
+    # RPIO: 1 for the first boards' codes 0002/0003 (also with the overvolt bit 1000000)
+    first_boards = bool(code) and int(code, 16) & 0xFFFFFF in (2, 3)
+    assert RPIO.RPI_REVISION == (1 if first_boards else 2)

@@ -128,7 +128,8 @@ def read_board_info(root: str = "/") -> BoardInfo:
         except OSError:
             pass
         if raw and len(raw) == 4:
-            code = raw.hex()
+            # as the kernel writes it in /proc/cpuinfo ("%04x"), the form RPIO reports
+            code = format(int.from_bytes(raw, "big"), "04x")
     if code:
         try:
             return decode_revision(code)

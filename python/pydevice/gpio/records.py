@@ -29,6 +29,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import errno
+import functools
 import logging
 import os
 import selectors
@@ -84,10 +85,29 @@ def _chip_gone(err: BaseException) -> bool:
     return isinstance(err, ChipNotFoundError) or getattr(err, "errno", None) == errno.ENODEV
 
 
+class _HandedOver(Exception):
+    """The Lines just handed its lines over to the chip's owner: retry there."""
+
+
+def _on_owner(method: Any) -> Any:
+    """Run ``method`` on the Lines that owns the chip (:meth:`Lines.owner`); again on the
+    owner when this Lines hands its lines over meanwhile (the chip appeared mid-call)."""
+    @functools.wraps(method)
+    def call(self: "Lines", *args: Any, **kwargs: Any) -> Any:
+        while True:
+            try:
+                return method(self.owner(), *args, **kwargs)
+            except _HandedOver:
+                continue
+    return call
+
+
 class Lines:
     """The lines of one GPIO chip used by records; get one with :func:`chip`.
 
-    A line is owned once whatever its spelling: entries are keyed by the line's offset.
+    A line is owned once whatever its spelling: entries are keyed by the line's offset, and
+    the Lines :func:`chip` makes for spellings of one chip hand their lines to the first of
+    them that opened it (also when some were made while the chip was missing).
     When the chip goes away every request is dropped (records alarm COMM/INVALID, the
     reader idles); :meth:`sync` and the next ``get``/``set`` request the lines again.
 
@@ -111,14 +131,81 @@ class Lines:
         self._logged: dict = {}
         self._offsets: dict = {}
         self.aliases: list = [self.chip]  # chip spellings records use (see chip())
+        # the Lines that owns this chip when another spelling found it first (see _bind);
+        # only chip()'s Lines are bound: a Lines made directly owns what it requests
+        self._forward: Optional[Lines] = None
+        self._registered = False
 
     # -- chip and lines ---------------------------------------------------------------------
     def device(self) -> Device:
         """The open chip; raises :class:`~pydevice.gpio.errors.ChipNotFoundError` if absent."""
+        while True:
+            try:
+                return self.owner()._open_chip()
+            except _HandedOver:
+                continue  # another spelling owns the chip: ask it
+
+    def owner(self) -> "Lines":
+        """The Lines that owns this chip's lines: this one, or the one of the spelling that
+        found the chip first when this one was made while the chip was missing."""
+        lines = self
+        while True:
+            while lines._forward is not None:
+                lines = lines._forward
+            if lines._device is not None or lines._closed:
+                return lines
+            try:
+                lines._open_chip()  # finding the chip binds it to one owner (_bind)
+                return lines
+            except _HandedOver:
+                continue
+            except (GpioError, OSError):
+                return lines  # chip absent: lines are registered here, keyed by spelling
+
+    def _open_chip(self) -> Device:
+        """Open the chip if it is not; bind its path to this Lines, or hand this one's
+        lines over to the Lines that has it already (raising :class:`_HandedOver`)."""
         with self._lock:
+            if self._forward is not None:
+                raise _HandedOver()
             if self._device is None:
-                self._device = Device(self.chip, consumer=self.consumer)
+                dev = Device(self.chip, consumer=self.consumer)
+                owner = _bind(self, dev.path) if self._registered else self
+                if owner is not self:
+                    dev.close()
+                    self._hand_over(owner)
+                    raise _HandedOver()
+                self._device = dev
             return self._device
+
+    def _hand_over(self, owner: "Lines") -> None:
+        """The chip is ``owner``'s (another spelling found it first): move the lines
+        registered here to it, so each line has one request and one reader, and forward
+        from now on (``_lock`` held; lock order: forwarder, then owner)."""
+        self._forward = owner
+        with owner._lock:
+            for ln in list(self._lines.values()):
+                with ln.lock:
+                    self._release(ln)  # a stale handle's request, if any: owner requests anew
+                try:
+                    key = owner._key(ln.key)
+                except (GpioError, OSError):
+                    key = ln.key  # a name the chip lacks: its record shows that on use
+                mine = owner._lines.get(key)
+                if mine is None:
+                    ln.key = key
+                    owner._lines[key] = ln
+                    continue
+                mine.names.extend(n for n in ln.names if n not in mine.names)
+                if ln.watched and not mine.watched:
+                    log.error("%s line %s: watched as %s but already used unwatched as %s",
+                              owner.chip, key, self.chip, owner.chip)
+            self._lines.clear()
+            self._offsets.clear()
+        self._stop.set()  # this Lines' reader (if any) has nothing left to read
+        if self._wake_w >= 0:
+            os.write(self._wake_w, b"x")
+        log.info("%s: the chip %s has already; its lines handed over", self.chip, owner.chip)
 
     def _drop_device(self) -> None:
         """Forget the open chip (it went away); the next use opens it again."""
@@ -141,7 +228,7 @@ class Lines:
             if off is not None:
                 return off
             try:
-                dev = self.device()
+                dev = self._open_chip()
             except ChipNotFoundError:
                 return line
             try:
@@ -155,7 +242,7 @@ class Lines:
                     if isinstance(e, GpioError) or not _chip_gone(e):
                         raise
                 self._drop_device()
-                off = self.device().offset(line)
+                off = self._open_chip().offset(line)
             self._offsets[line] = off
             return off
 
@@ -182,7 +269,7 @@ class Lines:
 
     def _open(self, ln: _Line) -> None:
         try:
-            dev = self.device()
+            dev = self._open_chip()
             if not isinstance(ln.key, int):  # named while the chip was absent: key it now
                 off = self._key(ln.key)
                 if off not in self._lines:
@@ -199,6 +286,7 @@ class Lines:
         log.info("%s: requested %s", self.chip, req.describe())
 
     # -- plain inputs and outputs (record links) ------------------------------------------------
+    @_on_owner
     def get(self, line: LineId, **config: Any) -> int:
         """Logical value of ``line`` (requested as input on first use with ``config``:
         ``bias``, ``active_low``, ``debounce``...); an output reads back what it drives."""
@@ -212,6 +300,7 @@ class Lines:
         except OSError as e:
             raise self._failed(line, self._io_failed(ln, e), "READ") from None
 
+    @_on_owner
     def set(self, line: LineId, value: Any, **config: Any) -> None:
         """Drive ``line`` to ``value`` (requested as output on first use, starting at
         ``value`` so there is no glitch; ``config``: ``drive``, ``active_low``, ``bias``)."""
@@ -220,7 +309,7 @@ class Lines:
             with self._lock:
                 known = self._lines.get(self._key(line))
                 if known is not None and known.config.direction != "output":
-                    raise GpioError(f"{self.device().describe(self.device().offset(line))} "
+                    raise GpioError(f"{self._open_chip().describe(self._open_chip().offset(line))} "
                                     "is an input here; cannot drive it")
                 if known is not None and known.request is None:
                     # requested again (chip back): start at this value, not the first one
@@ -277,6 +366,7 @@ class Lines:
             log.error("%s", msg)
         return err
 
+    @_on_owner
     def output(self, line: LineId, initial: int = 0, safe: Optional[int] = 0, **config: Any) -> None:
         """Request ``line`` as an output now, at ``initial``; at IOC exit it is set to
         ``safe`` (None: left as it is) before release.  Raises on error."""
@@ -302,13 +392,19 @@ class Lines:
         is disabled at init with the message).  A line that cannot be had now (chip missing,
         line in use) is logged and stays registered: :meth:`sync` retries it and meanwhile
         puts its I/O Intr records into alarm with the error."""
+        # the name as spelled here, also when another spelling's Lines owns the chip
+        return self._watch(self.chip, line, edge, count, what, **config)
+
+    @_on_owner
+    def _watch(self, spelling: str, line: LineId, edge: str, count: str, what: str,
+               **config: Any) -> str:
         if edge not in ("rising", "falling", "both"):
             raise ValueError(f"watch edge must be rising, falling or both, not {edge!r}")
         if what not in ("", "count", "lost"):
             raise ValueError(f"watch what= must be '', 'count' or 'lost', not {what!r}")
         cfg = LineConfig(direction="input", edge=edge, clock="realtime", **config)
         counter = EdgeCounter(count, edge)  # checks count= before anything is registered
-        name = iointr_name(self.chip, line, what)
+        name = iointr_name(spelling, line, what)
         with self._lock:
             try:
                 ln = self._lines.get(self._key(line))
@@ -338,12 +434,14 @@ class Lines:
                 self._add_reader(ln)
         return name
 
+    @_on_owner
     def counts(self, line: LineId) -> EdgeCounter:
         """The edge counter of a watched line."""
         ln = self._lines[self._key(line)]
         assert ln.counter is not None
         return ln.counter
 
+    @_on_owner
     def sync(self) -> None:
         """Push the current state of every watched line, retry failed lines, and alarm the
         records of lines that still fail (raises a summary so the calling record alarms)."""
@@ -506,7 +604,32 @@ class Lines:
 
 _registry: dict = {}
 _by_path: dict = {}
+_made: list = []  # every Lines chip() made, handed-over ones too, for close_all()
 _registry_lock = threading.Lock()
+
+
+def _bind(lines: Lines, path: str) -> Lines:
+    """The owner of the chip at ``path``, which ``lines`` has just opened: ``lines`` itself
+    if no other Lines has it, else that one, which takes over ``lines``' spellings.
+
+    A spelling that did not resolve when :func:`chip` was first called with it (the chip
+    was missing) gets its own Lines; once the chip is there, this makes the first Lines
+    to open it the one owner, whatever the spellings (label, name, number, path).
+    """
+    with _registry_lock:
+        owner = _by_path.get(path)
+        if owner is None or owner is lines or owner._closed:
+            for p in [p for p, v in _by_path.items() if v is lines and p != path]:
+                del _by_path[p]  # the chip came back under another number
+            _by_path[path] = lines
+            return lines
+        for p in [p for p, v in _by_path.items() if v is lines]:
+            del _by_path[p]
+        for alias in lines.aliases:
+            if alias not in owner.aliases:
+                owner.aliases.append(alias)  # its records' iointr names get pushes too
+            _registry[alias] = owner
+        return owner
 
 
 def chip(name: Union[int, str] = "gpiochip0", consumer: str = "pydev") -> Lines:
@@ -523,6 +646,8 @@ def chip(name: Union[int, str] = "gpiochip0", consumer: str = "pydev") -> Lines:
             lines = _by_path.get(path) if path else None
             if lines is None:
                 lines = Lines(name, consumer)
+                lines._registered = True
+                _made.append(lines)
                 if path:
                     _by_path[path] = lines
             elif key not in lines.aliases:
@@ -534,7 +659,8 @@ def chip(name: Union[int, str] = "gpiochip0", consumer: str = "pydev") -> Lines:
 def close_all() -> None:
     """Release every chip's lines (runs at exit)."""
     with _registry_lock:
-        items = list({id(v): v for v in _registry.values()}.values())
+        items = list(_made)
+        _made.clear()
         _registry.clear()
         _by_path.clear()
     for lines in items:

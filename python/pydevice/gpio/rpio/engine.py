@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from typing import Any, Callable, Optional
 
 from ..boards import PI_CHIP_LABELS, bcm_line_name, board_to_bcm, read_board_info
@@ -120,8 +121,8 @@ class Engine:
             raise ValueError("pull_up_down must be PUD_UP, PUD_DOWN or PUD_OFF")
         with self._lock:
             pin = self._pins.get(channel)
-            if pin is not None and self.warnings and pin.setup_direction is not None:
-                log.warning("GPIO %s is already set up; reconfiguring", channel)
+            if self.warnings and (pin is None or pin.setup_direction is None):
+                self._warn_if_in_use(channel, pin)
             if direction == OUT:
                 value = 0 if initial in (-1, None) else (1 if initial else 0)
                 cfg = LineConfig(direction="output", value=value)
@@ -134,6 +135,21 @@ class Engine:
             pin.setup_direction = direction
             log.debug("setup GPIO %s as %s", channel, "OUT" if direction == OUT else "IN")
 
+    def _warn_if_in_use(self, channel: int, pin: Optional[_Pin]) -> None:
+        """RPIO's setup() warning: the line is an output that no setup() of this program
+        made (left so by another program, or driven by forceoutput).  A line another
+        program holds is not warned about: the kernel refuses it, so setup() raises."""
+        if pin is not None:
+            output = pin.config.direction == "output"
+        else:
+            dev, off = self.locate(channel)
+            info = dev.line_info(off)
+            output = info.direction == "output" and not info.used
+        if output:
+            warnings.warn(f"GPIO channel {channel} is already in use (an output this program "
+                          "did not set up), continuing anyway; RPIO.setwarnings(False) "
+                          "disables warnings", RuntimeWarning, stacklevel=4)
+
     def input(self, channel: int) -> int:
         pin = self._pins.get(channel)
         if pin is None:
@@ -142,7 +158,8 @@ class Engine:
 
     def output(self, channel: int, value: Any) -> None:
         pin = self._pins.get(channel)
-        if pin is None or pin.config.direction != "output":
+        # as RPIO: only a channel setup() made an output (forceoutput() does not set it up)
+        if pin is None or pin.setup_direction != OUT or pin.config.direction != "output":
             raise RuntimeError(f"GPIO {channel} has not been set up as an OUTPUT")
         pin.request.set_value(pin.offset, 1 if value else 0)
 
@@ -162,10 +179,9 @@ class Engine:
                                                          value=1 if value else 0))
             pin.request.set_value(pin.offset, 1 if value else 0)
             return
-        dev, off = self.locate(channel)
-        with dev.request(off, direction="output", value=1 if value else 0,
-                         consumer=self.consumer):
-            pass  # the driver keeps the level after release on Raspberry Pi SoCs
+        # held until cleanup(), as setup(OUT) would: the kernel leaves a released line's
+        # level to the driver (gpio-sim drops it back to its pull), so the value would not stay
+        self._claim(channel, LineConfig(direction="output", value=1 if value else 0))
 
     def set_pullupdn(self, channel: int, pud: int) -> None:
         if pud not in _BIAS:
