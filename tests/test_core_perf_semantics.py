@@ -3,8 +3,10 @@
 No timing is asserted here (speed is measured in bench/): coalescing keeps the last push,
 queueing delivers every push in order up to its bound and counts and alarms what it drops,
 array results arrive whole and equal (the record's buffer is traded, not copied), a push is
-sized by what it carries, workers running GIL-free code all complete and a snippet can wait
-for a job it queued, and the workers run at the priority PYDEV_PRIORITY names.
+sized by what it carries, records whose code one worker runs as a batch each get their own
+result and a record that ran slow holds back no batch, workers running GIL-free code all
+complete and a snippet can wait for a job it queued, and the workers run at the priority
+PYDEV_PRIORITY names.
 """
 from __future__ import annotations
 
@@ -231,6 +233,47 @@ def test_a_snippet_can_wait_for_a_job_it_queued():
              env={"PYDEV_NUM_THREADS": "2"}) as ioc:
         ioc.caput("$(P)waiter.PROC", 1, timeout=30)
         assert ioc.caget("$(P)waiter") == 1 and ioc.caget("$(P)helper") == 7
+
+
+BATCH = 300
+BATCH_DB = "\n".join(
+    f'record(longin, "$(P)b{i}") {{ field(DTYP, "pydev") field(INP, "@VAL + {i + 1}") '
+    f'field(SCAN, "Event") field(EVNT, "6") }}' for i in range(BATCH))
+
+
+def test_records_whose_code_runs_in_one_batch_each_get_their_own_result():
+    """One worker runs the code of many queued records under one hold of the GIL, then
+    completes them: every record gets its own result, every time."""
+    with Ioc(BATCH_DB, env={"PYDEV_NUM_THREADS": "1"}) as ioc:
+        for round_ in (1, 2, 3):
+            ioc.cmd("postEvent 6")
+            assert poll(lambda: all(ioc.caget(f"$(P)b{i}") == round_ * (i + 1)
+                                    for i in range(0, BATCH, 7)), timeout=30)
+        assert all(ioc.caget(f"$(P)b{i}") == 3 * (i + 1) for i in range(BATCH))
+        assert all(ioc.alarm(f"$(P)b{i}")[1] == "NO_ALARM" for i in range(0, BATCH, 7))
+
+
+def around_a_slow_record(slow_seconds: float) -> str:
+    """fast0..fast9, slow, fast10..fast19 on one event, in that order."""
+    fast = 'record(longin, "$(P)fast{}") {{ field(DTYP, "pydev") field(INP, "@VAL + 1") ' \
+           'field(SCAN, "Event") field(EVNT, "4") }}'
+    slow = (f'record(longin, "$(P)slow") {{ field(DTYP, "pydev") '
+            f'field(INP, "@time.sleep({slow_seconds}) or VAL + 1") field(SCAN, "Event") field(EVNT, "4") }}')
+    return "\n".join([fast.format(i) for i in range(10)] + [slow] +
+                      [fast.format(i) for i in range(10, 20)])
+
+
+def test_a_record_that_ran_slow_holds_back_no_batch():
+    """A record whose last run was long is not taken into another record's batch: the
+    records queued before and after it complete while it still runs.  (Its first slow run
+    may hold back the records batched before it: nothing told yet that it is slow.)"""
+    with Ioc(around_a_slow_record(4), py="import time", env={"PYDEV_NUM_THREADS": "2"}) as ioc:
+        ioc.cmd("postEvent 4")
+        assert poll(lambda: ioc.caget("$(P)slow") == 1, timeout=30)
+        ioc.cmd("postEvent 4")
+        assert poll(lambda: all(ioc.caget(f"$(P)fast{i}") == 2 for i in range(20)), timeout=3)
+        assert ioc.caget("$(P)slow") == 1, "the fast records waited for the slow one"
+        assert poll(lambda: ioc.caget("$(P)slow") == 2, timeout=30)
 
 
 # ---------------------------------------------------------------- priority

@@ -708,10 +708,19 @@ static void trace(const pydevPyCall *call, PyObject *result, const pydevResult *
     Py_XDECREF(text);
 }
 
-int pydevPyRun(const pydevPyCall *call, pydevResult *res, double *seconds)
+int pydevPyEnter(void)
+{
+    return (int)PyGILState_Ensure();
+}
+
+void pydevPyLeave(int state)
+{
+    PyGILState_Release((PyGILState_STATE)state);
+}
+
+int pydevPyRunEntered(const pydevPyCall *call, pydevResult *res, double *seconds)
 {
     PyObject *args[16], **argv = args, *result = NULL;
-    PyGILState_STATE gil = PyGILState_Ensure();
     double start = pydevNow();
     int i, n = call->nargs, rc = 0;
 
@@ -733,12 +742,20 @@ int pydevPyRun(const pydevPyCall *call, pydevResult *res, double *seconds)
     } else if (result == Py_None) {
         res->kind = PYDEV_RESULT_NONE;
     }
-    epicsTimeGetCurrent(&res->time);
+    if (call->stamp)
+        epicsTimeGetCurrent(&res->time);
     *seconds = pydevNow() - start;
     if (call->trace)
         trace(call, result, res, *seconds);
     Py_XDECREF(result);
-    PyGILState_Release(gil);
+    return rc;
+}
+
+int pydevPyRun(const pydevPyCall *call, pydevResult *res, double *seconds)
+{
+    int gil = pydevPyEnter();
+    int rc = pydevPyRunEntered(call, res, seconds);
+    pydevPyLeave(gil);
     return rc;
 }
 

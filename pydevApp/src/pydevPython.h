@@ -45,6 +45,7 @@ typedef struct pydevPyCall {
     const pydevTarget *target;
     int isOutput;              /* None is a success (nothing stored); failures are WRITE alarms */
     int trace;                 /* TPRO: print the result and the time taken */
+    int stamp;                 /* the result gets the time it came (a record with TSE -2) */
     pydevPyLog *log;
 } pydevPyCall;
 
@@ -65,6 +66,12 @@ void pydevPyRelease(pydevPyLink *link);
  * seconds the time the code took (with the GIL).  0, or -1 after a failure (res is the
  * alarm; the console has the traceback, rate-limited). */
 int  pydevPyRun(const pydevPyCall *call, pydevResult *res, double *seconds);
+/* The same for several runs under one hold of the GIL (a worker's batch): pydevPyEnter takes
+ * the GIL and gives what pydevPyLeave needs to release it; pydevPyRunEntered is pydevPyRun
+ * with the GIL already held.  Nothing between the two may take a record lock. */
+int  pydevPyEnter(void);
+int  pydevPyRunEntered(const pydevPyCall *call, pydevResult *res, double *seconds);
+void pydevPyLeave(int state);
 /* a record attached to an iointr name after pushes: give its slot the last value pushed */
 void pydevPyPrimeSlot(pydevIointrSlot *slot, const char *name);
 

@@ -108,6 +108,8 @@ typedef struct pydevRecord {
     int raw;                             /* results go to RVAL (inputs) or RBV (outputs) */
     DBADDR rawField;                     /* that field */
     epicsUInt32 rawMask;                 /* inputs: RVAL keeps these bits (0: all) */
+    epicsUInt32 outMask;                 /* outputs: the code's RVAL has these bits (0: all) */
+    int rvalMacro;                       /* outputs: which field macro is RVAL (-1: none) */
     pydevTarget target;
     pydevResult result;                  /* worker -> record */
     pydevIointrSlot *slot;               /* when the link is pydev.iointr('name') */
@@ -237,26 +239,33 @@ static int wantsRaw(dbCommon *prec, int kind)
     }
 }
 
-/* A raw record's results go to RVAL (inputs) or RBV (outputs' readback); inputs keep the bits
- * base's raw device supports keep: MASK for bi, all bits or MASK (NOBT) shifted by SHFT for
- * mbbi and mbbiDirect, all for ai. */
+/* A raw record's results go to RVAL (inputs) or RBV (outputs' readback).  The bits base's raw
+ * device supports keep: MASK for bi/bo, all bits or MASK (NOBT) shifted by SHFT for
+ * mbbi/mbbo and mbbiDirect/mbboDirect, all for ai/ao.  Inputs keep them of their RVAL;
+ * outputs hand them to the code, as "Raw Soft Channel" writes RVAL & MASK. */
 static int setupRaw(pydevRecord *rec)
 {
     dbCommon *prec = rec->prec;
     char pv[PVNAME_STRINGSZ + 8];
+    epicsUInt32 mask;
+    rec->rvalMacro = -1;
     if (!(rec->raw = wantsRaw(prec, rec->type->raw)))
         return 0;
     epicsSnprintf(pv, sizeof(pv), "%s.%s", prec->name, rec->type->isOutput ? "RBV" : "RVAL");
     if (dbNameToAddr(pv, &rec->rawField))
         return -1;
-    if (rec->type->isOutput || rec->type->raw == RAW_ANALOG)
-        rec->rawMask = 0;
+    if (rec->type->raw == RAW_ANALOG)
+        mask = 0;
     else if (rec->type->raw == RAW_BINARY)
-        rec->rawMask = (epicsUInt32)fieldNumber(prec, "MASK");
+        mask = (epicsUInt32)fieldNumber(prec, "MASK");
     else
-        rec->rawMask = (fieldNumber(prec, "NOBT") != 0 ? (epicsUInt32)fieldNumber(prec, "MASK")
-                                                       : 0xFFFFFFFFu)
-                       << (int)fieldNumber(prec, "SHFT");
+        mask = (fieldNumber(prec, "NOBT") != 0 ? (epicsUInt32)fieldNumber(prec, "MASK")
+                                               : 0xFFFFFFFFu)
+               << (int)fieldNumber(prec, "SHFT");
+    if (rec->type->isOutput)
+        rec->outMask = mask;
+    else
+        rec->rawMask = mask;
     return 0;
 }
 
@@ -321,6 +330,8 @@ static int setupMacros(pydevRecord *rec, char *err, size_t errlen)
             return -1;
         }
         m->dbrType = !label && addr->field_type <= DBF_ENUM ? addr->field_type : DBR_STRING;
+        if (rec->outMask && strcmp(m->name, "RVAL") == 0 && m->dbrType == DBR_ULONG)
+            rec->rvalMacro = i;
         m->asString = isVal && rec->target.shape == PYDEV_LSTRING;  /* copied from the buffer */
         m->asArray = !m->asString && !label &&
                      (addr->no_elements > 1 || (isVal && rec->target.shape == PYDEV_ARRAY));
@@ -430,6 +441,27 @@ static int setupIointr(pydevRecord *rec, char *err, size_t errlen)
     return 0;
 }
 
+/* The record's array buffer.  aao allocates BPTR after its device support's init_record,
+ * unless that did (base's aao contract); a value read at init needs the buffer then.  A large
+ * buffer base allocated (waveform, aai) is replaced by one with huge pages: results trade
+ * buffers with BPTR, so both must copy as fast.  Base never frees BPTR.  0, or -1 out of
+ * memory. */
+static int ensureBuffer(pydevRecord *rec)
+{
+    size_t bytes = (size_t)(rec->target.capacity ? rec->target.capacity : 1) * rec->target.elemSize;
+    char **buffer, *mine;
+    if (!rec->type->bufferOffset)
+        return 0;
+    buffer = (char **)((char *)rec->prec + rec->type->bufferOffset);
+    if (*buffer && (rec->target.shape != PYDEV_ARRAY || !pydevBufferGains(bytes)))
+        return 0;
+    if (!(mine = pydevBufferAlloc(bytes)))
+        return *buffer ? 0 : -1;
+    free(*buffer);
+    *buffer = mine;
+    return 0;
+}
+
 /* Everything a record needs before it can process; on failure err says why. */
 static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
 {
@@ -446,7 +478,8 @@ static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
         return -1;
     }
     setupTarget(rec);
-    if (pydevResultAlloc(&rec->result, &rec->target)) {
+    if (pydevResultAlloc(&rec->result, &rec->target) ||
+        (rec->target.shape == PYDEV_ARRAY && ensureBuffer(rec))) {
         epicsSnprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -461,19 +494,6 @@ static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
         return -1;
     }
     return 0;
-}
-
-/* aao allocates BPTR after its device support's init_record, unless that did (base's aao
- * contract); a value read at init needs the buffer then.  0, or -1 out of memory. */
-static int ensureBuffer(pydevRecord *rec)
-{
-    char **buffer;
-    if (!rec->type->bufferOffset)
-        return 0;
-    buffer = (char **)((char *)rec->prec + rec->type->bufferOffset);
-    if (!*buffer)
-        *buffer = calloc(rec->target.capacity ? rec->target.capacity : 1, rec->target.elemSize);
-    return *buffer ? 0 : -1;
 }
 
 /* Run an output's init code (a link without field macros) into res: 0 with a value, else -1
@@ -496,7 +516,7 @@ static int runInitial(pydevRecord *rec, const char *code, pydevResult *res)
         epicsSnprintf(err, sizeof(err), "out of memory");
     } else {
         pydevPyCall call = {prec->name, code, link.code, NULL, 0, &rec->target, 0, prec->tpro,
-                            &rec->log};
+                            1, &rec->log};
         rc = pydevPyRun(&call, res, &seconds) == 0 && res->kind == PYDEV_RESULT_VALUE ? 0 : -1;
         epicsSnprintf(err, sizeof(err), "%s", res->msg);
     }
@@ -573,7 +593,9 @@ static long initRecord(dbCommon *prec)
     }
     loadFieldNames(type, prec->rdes);
     rec->link = epicsStrDup(plink->value.instio.string);
-    if ((rec->job.timeout = timeLimit(prec)) < 0)
+    rec->job.timeout = timeLimit(prec);
+    rec->job.batchable = rec->job.timeout == 0;  /* until a run says otherwise */
+    if (rec->job.timeout < 0)
         disableRecord(prec, rec, "info(pydev:timeout) must be seconds, e.g. \"2.5\"");
     else if (setupRecord(rec, err, sizeof(err)))
         disableRecord(prec, rec, err);
@@ -645,6 +667,8 @@ static void snapshotMacros(pydevRecord *rec)
         if (dbGet(&rec->macroAddr[i], m->dbrType, m->buf, NULL, &n, NULL))
             n = 0;
         m->count = n;
+        if (i == rec->rvalMacro)
+            *(epicsUInt32 *)m->buf &= rec->outMask;
     }
 }
 
@@ -707,32 +731,34 @@ static long readWrite(dbCommon *prec)
     return 0;
 }
 
-/* In a worker, without the record lock: the link's code, with the field macros copied at the
- * first pass.  The statistics are this worker's to write until it completes the record. */
-static void runPython(pydevRecord *rec)
+/* In a worker, with the GIL and without the record lock: the link's code, with the field
+ * macros copied at the first pass.  The statistics are this worker's to write until it
+ * completes the record.  The seconds the code took. */
+static double runPython(pydevRecord *rec)
 {
-    pydevPyCall call = {rec->prec->name, rec->link, rec->code.code, rec->code.macros,
-                        rec->code.nmacros, &rec->target, rec->type->isOutput, rec->prec->tpro,
-                        &rec->log};
+    dbCommon *prec = rec->prec;
+    pydevPyCall call = {prec->name, rec->link, rec->code.code, rec->code.macros,
+                        rec->code.nmacros, &rec->target, rec->type->isOutput, prec->tpro,
+                        prec->tse == epicsTimeEventDeviceTime, &rec->log};
     double seconds = 0.0;
-    if (pydevPyRun(&call, &rec->result, &seconds)) {
+    if (stopping) {
+        pydevResultAlarm(&rec->result, ioAlarm(rec), INVALID_ALARM, "the IOC is shutting down");
+        return 0.0;
+    }
+    if (pydevPyRunEntered(&call, &rec->result, &seconds)) {
         rec->errors++;
         epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
     }
     rec->runs++;
     rec->seconds += seconds;
+    return seconds;
 }
 
-/* Worker thread: Python first (GIL, no record lock), then the record (lock, no GIL). */
-static void runJob(pydevJob *job)
+/* In a worker, without the GIL: the second pass stores the result under the record lock. */
+static void complete(pydevRecord *rec)
 {
-    pydevRecord *rec = (pydevRecord *)job;
     dbCommon *prec = rec->prec;
-    if (stopping)
-        pydevResultAlarm(&rec->result, ioAlarm(rec), INVALID_ALARM, "the IOC is shutting down");
-    else
-        runPython(rec);
-    if (!pydevWorkersClaim(job)) {
+    if (!pydevWorkersClaim(&rec->job)) {
         /* too late: the record was completed with a TIMEOUT alarm; drop this result */
         epicsAtomicSetIntT(&rec->running, 0);
         return;
@@ -742,6 +768,33 @@ static void runJob(pydevJob *job)
     dbScanLock(prec);
     prec->rset->process(prec);
     dbScanUnlock(prec);
+}
+
+/* A batch: a worker runs the code of up to BATCH_MAX queued records under one hold of the
+ * GIL, then completes them all.  Taking and dropping the GIL for every record cost a fifth of
+ * a short link's run.  The records of a batch wait for each other's code, so only short runs
+ * are batched: a batch ends when its code has taken BATCH_SECONDS, and a record whose last
+ * run took that long (it computes, or waits without the GIL: sleep, I/O) is never taken into
+ * another's batch; it stays in the queue for any worker.  A record with a time limit runs
+ * alone: the pool watches the one job its worker runs. */
+enum { BATCH_MAX = 64 };
+static const double BATCH_SECONDS = 0.0002;
+
+static void runJob(pydevJob *job)
+{
+    pydevRecord *batch[BATCH_MAX];
+    int i, n = 0, gil = pydevPyEnter();
+    double spent = 0.0, seconds;
+    do {
+        pydevRecord *rec = (pydevRecord *)job;
+        batch[n++] = rec;
+        spent += seconds = runPython(rec);
+        rec->job.batchable = rec->job.timeout <= 0 && seconds < BATCH_SECONDS;
+    } while (batch[0]->job.timeout <= 0 && n < BATCH_MAX && spent < BATCH_SECONDS &&
+             (job = pydevWorkersTakeNext(runJob)) != NULL);
+    pydevPyLeave(gil);
+    for (i = 0; i < n; i++)
+        complete(batch[i]);
 }
 
 /* The watch thread: the run passed its time limit.  Complete the record (put-callbacks

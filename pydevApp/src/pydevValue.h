@@ -52,6 +52,10 @@ typedef struct pydevResult {
 
 /* kind NONE with a buffer for target's strings or arrays: 0, or -1 when out of memory */
 int  pydevResultAlloc(pydevResult *res, const pydevTarget *target);
+/* A zeroed buffer for a record's array, freed with free(); large ones get huge pages.
+ * pydevBufferGains: whether a buffer of that size gets them (worth replacing base's). */
+char *pydevBufferAlloc(size_t bytes);
+int  pydevBufferGains(size_t bytes);
 /* buf holds at least bytes (kept if it does; contents are not kept): 0, or -1 when out of
  * memory.  A push sizes its buffer by what it carries this way, not by the target's NELM. */
 int  pydevResultReserve(pydevResult *res, size_t bytes);

@@ -6,6 +6,10 @@
  * that worker and run next, without a wake-up or a thread switch; further jobs, and jobs queued
  * while the snippet runs (a pydev.put that processes a record), go to the shared queue.
  *
+ * Batches: a run may take further queued jobs of its kind (pydevWorkersTakeNext) to do their
+ * first half - the record glue runs their Python under one hold of the GIL - before it
+ * completes them all.  The jobs stay in the shared queue until taken, one at a time.
+ *
  * Waking: a queued job wakes a sleeping worker only when no worker is awake.  An awake worker
  * takes job after job until the queue is empty, so GIL-holding snippets run in one thread
  * without the GIL moving between threads on every record.  When the awake workers stop
@@ -93,6 +97,18 @@ static void startRunning(worker *self, pydevJob *job)
     self->completing = 0;
 }
 
+/* with pool.lock held: the queue's first job, taken off it */
+static pydevJob *dequeue(void)
+{
+    pydevJob *job = pool.head;
+    pool.head = job->next;
+    if (!pool.head)
+        pool.tail = NULL;
+    pool.depth--;
+    pool.taken++;
+    return job;
+}
+
 /* The next job; NULL when this worker, back from an expired job, is one too many. */
 static pydevJob *takeJob(worker *self)
 {
@@ -110,7 +126,7 @@ static pydevJob *takeJob(worker *self)
             return NULL;
         }
     }
-    while (!(job = pool.head)) {
+    while (!pool.head) {
         self->busy = 0;
         self->nextIdle = pool.idle;
         pool.idle = self;
@@ -119,11 +135,7 @@ static pydevJob *takeJob(worker *self)
         epicsEventMustWait(self->wake);
         epicsMutexMustLock(pool.lock);
     }
-    pool.head = job->next;
-    if (!pool.head)
-        pool.tail = NULL;
-    pool.depth--;
-    pool.taken++;
+    job = dequeue();
     startRunning(self, job);
     epicsMutexUnlock(pool.lock);
     return job;
@@ -148,6 +160,24 @@ static void workerMain(void *arg)
             epicsMutexUnlock(pool.lock);
         }
     }
+}
+
+pydevJob *pydevWorkersTakeNext(void (*run)(pydevJob *job))
+{
+    worker *self = pool.capacity ? epicsThreadPrivateGet(currentWorker) : NULL;
+    pydevJob *job;
+    if (!self)
+        return NULL;
+    /* one job at a time, left in the shared queue until then: a job behind one that turns out
+     * slow is taken by another worker (taking several at once measured no faster) */
+    epicsMutexMustLock(pool.lock);
+    job = pool.head && pool.head->run == run && pool.head->batchable ? dequeue() : NULL;
+    if (job) {
+        self->current = job;
+        self->jobs++;
+    }
+    epicsMutexUnlock(pool.lock);
+    return job;
 }
 
 int pydevWorkersClaim(pydevJob *job)

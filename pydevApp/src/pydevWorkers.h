@@ -15,6 +15,7 @@ typedef struct pydevJob {
     /* the watch thread: the job ran past its timeout (its late result will be refused) */
     void (*expire)(struct pydevJob *job);
     double timeout;          /* seconds the run may take; 0: no limit */
+    int batchable;           /* another job's run may take it into its batch (TakeNext) */
     double queuedAt;
 } pydevJob;
 
@@ -28,6 +29,11 @@ typedef struct pydevWorkersStats {
  * runs first in every worker thread */
 int  pydevWorkersStart(int count, int capacity, void (*threadInit)(void));
 void pydevWorkersQueue(pydevJob *job);
+/* in job->run: the next queued job, taken by this worker as if it had finished the one it runs,
+ * if that job has the same run function and is batchable; else NULL.  Never waits.  A run
+ * may so do the first half of several jobs (their Python, under one hold of the GIL) before
+ * completing them. */
+pydevJob *pydevWorkersTakeNext(void (*run)(pydevJob *job));
 /* in job->run, when it completes its record: a job it queues from now on (the next of a FLNK
  * chain) is kept by this worker and run next; before, queued jobs go to the shared queue */
 void pydevWorkersCompleting(void);
