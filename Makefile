@@ -71,8 +71,9 @@ run-gpio: build
 	cd iocBoot/iocgpio && ../../$(IOC) st.cmd
 
 test: build
-	@# Xvfb and Qt's X11 libraries for tests/screens (apt-get as root; else those tests skip)
-	@sh tools/display-deps.sh
+	@# Xvfb and Qt's X11 libraries for tests/screens, procServ for tests/test_service.py
+	@# (apt-get as root; else those tests skip)
+	@sh tools/test-deps.sh
 	$(VPY) -m pytest tests
 	@$(MAKE) --no-print-directory test-pythons PYTHONS="$(PYTHONS_CI)"
 

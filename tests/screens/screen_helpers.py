@@ -30,7 +30,7 @@ def start_xvfb() -> tuple[subprocess.Popen, dict[str, str]]:
     its own (``unshare --mount``, as root) and is reached through its abstract socket."""
     xvfb = shutil.which("Xvfb")
     if not xvfb:
-        raise NoDisplay("Xvfb is not installed (tools/display-deps.sh installs it with apt-get "
+        raise NoDisplay("Xvfb is not installed (tools/test-deps.sh installs it with apt-get "
                         "as root; on Debian: apt-get install xvfb)")
     read, write = os.pipe()
     argv = [xvfb, "-displayfd", str(write), "-screen", "0", "2400x1600x24", "-nolisten", "tcp",
@@ -68,7 +68,7 @@ def probe_qt(env: dict[str, str]) -> None:
                            capture_output=True, text=True, timeout=300)
     if probe.returncode != 0:
         raise NoDisplay("Qt cannot open a window on Xvfb (system libraries missing? "
-                        f"tools/display-deps.sh): {probe.stderr.strip()[-400:]}")
+                        f"tools/test-deps.sh): {probe.stderr.strip()[-400:]}")
 
 
 class Driver:
