@@ -101,6 +101,15 @@ static void createNamesLock(void *unused)
     namesLock = epicsMutexMustCreate();
 }
 
+/* The names' lock, locked; created once, whichever thread comes first (a report or a lookup
+ * may come before any name exists, while another thread makes the first). */
+static void lockNames(void)
+{
+    static epicsThreadOnceId once = EPICS_THREAD_ONCE_INIT;
+    epicsThreadOnce(&once, createNamesLock, NULL);
+    epicsMutexMustLock(namesLock);
+}
+
 static pydevIointr *newName(const char *name)
 {
     pydevIointr *io = calloc(1, sizeof(*io));
@@ -118,10 +127,8 @@ static pydevIointr *newName(const char *name)
 
 pydevIointr *pydevIointrFind(const char *name)
 {
-    static epicsThreadOnceId once = EPICS_THREAD_ONCE_INIT;
     pydevIointr *io;
-    epicsThreadOnce(&once, createNamesLock, NULL);
-    epicsMutexMustLock(namesLock);
+    lockNames();
     for (io = names; io; io = io->next)
         if (strcmp(io->name, name) == 0)
             break;
@@ -373,9 +380,7 @@ void pydevIointrPushNumber(pydevIointr *io, double value)
 pydevIointr *pydevIointrLookup(const char *name)
 {
     pydevIointr *io = NULL;
-    if (!namesLock)
-        return NULL;
-    epicsMutexMustLock(namesLock);
+    lockNames();
     for (io = names; io; io = io->next)
         if (strcmp(io->name, name) == 0)
             break;
@@ -387,9 +392,7 @@ void pydevIointrTotals(unsigned long *pushes, unsigned long *scans, unsigned lon
 {
     pydevIointr *io;
     *pushes = *scans = *dropped = 0;
-    if (!namesLock)
-        return;
-    epicsMutexMustLock(namesLock);
+    lockNames();
     for (io = names; io; io = io->next) {
         if (strncmp(io->name, "pydev:", 6) == 0)
             continue;  /* the diagnostics' own names (pydevStats.c) */
@@ -406,9 +409,9 @@ void pydevIointrTotals(unsigned long *pushes, unsigned long *scans, unsigned lon
 static void scanPushedNames(initHookState state)
 {
     pydevIointr *io;
-    if (state != initHookAfterIocRunning || !namesLock)
+    if (state != initHookAfterIocRunning)
         return;
-    epicsMutexMustLock(namesLock);
+    lockNames();
     for (io = names; io; io = io->next) {
         epicsMutexMustLock(io->lock);
         /* scanIoRequest queued nothing before; a queueing record may hold only the value
@@ -473,22 +476,27 @@ void pydevIointrReport(int level)
 {
     pydevIointr *io;
     int n = 0;
-    if (!namesLock)
-        return;
-    epicsMutexMustLock(namesLock);
+    lockNames();
     for (io = names; io; io = io->next) {
         pydevIointrSlot *slot;
+        unsigned long pushes, scans, dropped;
+        unsigned int queue;
         int records = 0;
         n++;
+        epicsMutexMustLock(io->lock);  /* the counters move under it */
         for (slot = io->slots; slot; slot = slot->next)
             records += slot->records;
-        if (level > 0 && io->queue)
+        pushes = io->pushes;
+        scans = io->scans;
+        dropped = io->dropped;
+        queue = io->queue;
+        epicsMutexUnlock(io->lock);
+        if (level > 0 && queue)
             printf("  iointr '%s': %d records, %lu pushes, %lu scans, queue of %u per record, "
-                   "%lu values dropped\n", io->name, records, io->pushes, io->scans, io->queue,
-                   io->dropped);
+                   "%lu values dropped\n", io->name, records, pushes, scans, queue, dropped);
         else if (level > 0)
             printf("  iointr '%s': %d records, %lu pushes, %lu scans\n", io->name, records,
-                   io->pushes, io->scans);
+                   pushes, scans);
     }
     epicsMutexUnlock(namesLock);
     printf("pydev iointr names: %d\n", n);
