@@ -23,6 +23,9 @@ RESULTS=$CACHE/results-$ARCH.txt
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 # what a board needs before `make` (Raspberry Pi OS / RevPi OS bookworm have most of it)
 BOARD_PACKAGES="python3 python3-venv python3-dev gcc g++ make cmake git ca-certificates"
+# what the test suite runs besides: procServ and pkill/pgrep (test_service.py runs the systemd
+# unit's ExecStart and ExecStop, docs/service.md); not installed on the board step's userland
+TEST_PACKAGES="procserv procps"
 # qemu-user runs the IOCs 5-20x slower than the host: stretch the harness' waits by this much
 TIME_SCALE=${PYDEV_TEST_TIME_SCALE:-5}
 QEMU=$([ "$ARCH" = arm64 ] && echo qemu-aarch64 || echo qemu-arm)
@@ -109,6 +112,10 @@ userland() {
     if ! in_root sh -c "command -v cmake && command -v g++" >/dev/null; then
         timed "apt-get install $BOARD_PACKAGES" in_root sh -c \
             "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $BOARD_PACKAGES"
+    fi
+    if ! in_root sh -c "command -v procServ && command -v pkill" >/dev/null; then
+        timed "apt-get install $TEST_PACKAGES" in_root sh -c \
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $TEST_PACKAGES"
     fi
     # pip in the userland trusts what this host trusts (a site's TLS proxy too); after the
     # install, whose ca-certificates package rewrites the bundle with Debian's list alone
