@@ -107,8 +107,8 @@ typedef struct pydevRecord {
     DBADDR val;                          /* the record's VAL */
     int raw;                             /* results go to RVAL (inputs) or RBV (outputs) */
     DBADDR rawField;                     /* that field */
-    epicsUInt32 rawMask;                 /* inputs: RVAL keeps these bits (0: all) */
-    epicsUInt32 outMask;                 /* outputs: the code's RVAL has these bits (0: all) */
+    epicsUInt32 rawMask;                 /* RVAL's bits a raw device sees (0: all): an input
+                                          * keeps them, an output's code gets them */
     int rvalMacro;                       /* outputs: which field macro is RVAL (-1: none) */
     pydevTarget target;
     pydevResult result;                  /* worker -> record */
@@ -158,7 +158,7 @@ static void storeResult(pydevRecord *rec, pydevResult *res, int mayTake)
         pydevResultTake(rec->prec, &rec->target, valuePlace(rec), res);
     else
         pydevResultStore(rec->prec, &rec->target, valuePlace(rec), res);
-    if (rec->raw && rec->rawMask && res->kind == PYDEV_RESULT_VALUE)
+    if (rec->raw && rec->rawMask && !rec->type->isOutput && res->kind == PYDEV_RESULT_VALUE)
         *(epicsUInt32 *)rec->rawField.pfield &= rec->rawMask;
 }
 
@@ -247,7 +247,6 @@ static int setupRaw(pydevRecord *rec)
 {
     dbCommon *prec = rec->prec;
     char pv[PVNAME_STRINGSZ + 8];
-    epicsUInt32 mask;
     rec->rvalMacro = -1;
     if (!(rec->raw = wantsRaw(prec, rec->type->raw)))
         return 0;
@@ -255,17 +254,13 @@ static int setupRaw(pydevRecord *rec)
     if (dbNameToAddr(pv, &rec->rawField))
         return -1;
     if (rec->type->raw == RAW_ANALOG)
-        mask = 0;
+        rec->rawMask = 0;
     else if (rec->type->raw == RAW_BINARY)
-        mask = (epicsUInt32)fieldNumber(prec, "MASK");
+        rec->rawMask = (epicsUInt32)fieldNumber(prec, "MASK");
     else
-        mask = (fieldNumber(prec, "NOBT") != 0 ? (epicsUInt32)fieldNumber(prec, "MASK")
-                                               : 0xFFFFFFFFu)
-               << (int)fieldNumber(prec, "SHFT");
-    if (rec->type->isOutput)
-        rec->outMask = mask;
-    else
-        rec->rawMask = mask;
+        rec->rawMask = (fieldNumber(prec, "NOBT") != 0 ? (epicsUInt32)fieldNumber(prec, "MASK")
+                                                       : 0xFFFFFFFFu)
+                       << (int)fieldNumber(prec, "SHFT");
     return 0;
 }
 
@@ -330,7 +325,8 @@ static int setupMacros(pydevRecord *rec, char *err, size_t errlen)
             return -1;
         }
         m->dbrType = !label && addr->field_type <= DBF_ENUM ? addr->field_type : DBR_STRING;
-        if (rec->outMask && strcmp(m->name, "RVAL") == 0 && m->dbrType == DBR_ULONG)
+        if (rec->type->isOutput && rec->rawMask && strcmp(m->name, "RVAL") == 0 &&
+            m->dbrType == DBR_ULONG)
             rec->rvalMacro = i;
         m->asString = isVal && rec->target.shape == PYDEV_LSTRING;  /* copied from the buffer */
         m->asArray = !m->asString && !label &&
@@ -668,7 +664,7 @@ static void snapshotMacros(pydevRecord *rec)
             n = 0;
         m->count = n;
         if (i == rec->rvalMacro)
-            *(epicsUInt32 *)m->buf &= rec->outMask;
+            *(epicsUInt32 *)m->buf &= rec->rawMask;
     }
 }
 
