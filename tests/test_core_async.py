@@ -34,6 +34,12 @@ sink = {}
 channels = {'shared': 'shared'}
 channel = channels.__getitem__
 pydev.iointr('early', 11)   # before any record exists
+import weakref
+class Early(float): pass
+early_value = Early(5.0)
+early_ref = weakref.ref(early_value)
+pydev.iointr('early:kept', early_value)   # kept until the IOC runs, for records attached late
+del early_value
 """
 
 
@@ -154,6 +160,12 @@ def test_values_pushed_before_iocinit_reach_the_records(ioc):
     assert poll(lambda: ioc.caget("$(P)io:early") == 11)       # I/O Intr: scanned once running
     assert ioc.caget("$(P)io:earlypini") == "11"               # PINI: slot primed at init
     assert ioc.alarm("$(P)io:early")[1] == "NO_ALARM"
+
+
+def test_a_value_pushed_before_iocinit_is_let_go_once_the_ioc_runs(ioc):
+    """Pushes before iocInit are kept for records that attach later; once the IOC runs no
+    record can, so the IOC must not keep the pushed objects (multi-MB arrays) for good."""
+    assert ioc.pyeval("__import__('gc').collect() >= 0 and early_ref() is None")
 
 
 def test_an_iointr_record_nothing_was_pushed_to_is_udf(ioc):
