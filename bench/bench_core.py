@@ -97,7 +97,7 @@ record(ai, "B:native") {{ field(VAL, "1") }}
 """]) + event_db("B:busy", 8, "longin", 'field(DTYP, "pydev") field(INP, "@spin(0.2)")', 9)
 MAIN_PRE = [
     'pydev("import time, numpy; big = numpy.random.random(%d); dst = numpy.empty_like(big); '
-    'dst2 = numpy.empty_like(big)")' % WAVE,
+    'dst2 = numpy.empty_like(big); dst3 = numpy.empty_like(big)")' % WAVE,
     'pydev("small = numpy.arange(10.0)")',
     'pydev("import sys; sys.path.insert(0, \'%s\'); from benchlib import spin")'
     % pathlib.Path(__file__).resolve().parent,
@@ -219,21 +219,41 @@ def put_callback_ms(ioc: Ioc, pv: str) -> float:
     return (time.perf_counter() - t0) * 1e3
 
 
-def wave_round(ioc: Ioc) -> tuple[float, float, float, float]:
-    """(ms per processing of a 1M-element result, ms per 1M-element push, ms per memcpy into
-    one buffer, ms per memcpy into two buffers in turn)."""
+def loop_ms(ioc: Ioc, stmt: str, count: int = 20) -> float:
+    """ms per ``stmt`` (an expression of the loop index i) run ``count`` times in one loop in
+    the IOC's Python: the mean, as a push's rate is (a best-of would flatter the floor)."""
+    return ioc.pyeval(f"(lambda t0: ([{stmt} for i in range({count})],"
+                      f" time.perf_counter() - t0)[1])(time.perf_counter())") / count * 1e3
+
+
+def paced_ms(ioc: Ioc, stmt: str, count: int = 20, gap: float = 0.002) -> float:
+    """ms per ``stmt`` run ``count`` times ``gap`` s apart, each timed alone: the mean."""
+    times = ioc.pyeval(
+        f"(lambda ts: ([(lambda t0: ({stmt}, ts.append(time.perf_counter() - t0), "
+        f"time.sleep({gap})))(time.perf_counter()) for i in range({count})], ts)[1])([])")
+    return statistics.mean(times) * 1e3
+
+
+# what one copy into a record must cost: its clients read BPTR while the next value is
+# written, so the destination is one of two buffers in turn (those the record trades); a push
+# made before the record took the last one needs a third: the record's, the last push's, its own
+COPY = {1: "numpy.copyto(dst, big)", 2: "numpy.copyto((dst, dst2)[i % 2], big)",
+        3: "numpy.copyto((dst, dst2, dst3)[i % 3], big)"}
+
+
+def wave_round(ioc: Ioc) -> dict[str, float]:
+    """ms per processing of a 1M-element result, per 1M-element push (back to back, and 2 ms
+    apart), and per memcpy of the same into 1, 2 and 3 buffers in turn (back to back, and 2 ms
+    apart)."""
     reps = 5
     wave = statistics.median(put_callback_ms(ioc, "B:wave") for _ in range(reps))
     nop = statistics.median(put_callback_ms(ioc, "B:nop") for _ in range(reps * 2))
-    push = 1e3 / iointr_rate(ioc, "wave", "big", 20)
-    # timed like the push: the mean of 20 in one loop (a best-of would flatter the floor)
-    copy = ioc.pyeval("(lambda t0: ([numpy.copyto(dst, big) for _ in range(20)],"
-                      " time.perf_counter() - t0)[1])(time.perf_counter())") / 20 * 1e3
-    # what one copy into a record must be: its clients read BPTR while the next value is
-    # written, so the destination is one of two buffers in turn (those the record trades)
-    copy2 = ioc.pyeval("(lambda t0: ([numpy.copyto((dst, dst2)[i % 2], big) for i in range(20)],"
-                       " time.perf_counter() - t0)[1])(time.perf_counter())") / 20 * 1e3
-    return wave - nop, push, copy, copy2
+    out = {"wave": wave - nop, "wavepush": loop_ms(ioc, "pydev.iointr('wave', big)"),
+           "wavepaced": paced_ms(ioc, "pydev.iointr('wave', big)")}
+    for n, stmt in COPY.items():
+        out[f"memcpy{n}"] = loop_ms(ioc, stmt)
+        out[f"memcpy{n}paced"] = paced_ms(ioc, stmt)
+    return out
 
 
 def ca_latency_ms(pv: str, count: int = 50, timeout: float = 10.0) -> float:
@@ -332,10 +352,8 @@ def main_ioc(runs: int, threads: str) -> dict[str, Figure]:
             out["push1M"] = Figure(collect(runs, lambda: iointr_rate(ioc, "small1M", "small", 2000)))
 
             waves = collect(runs, lambda: wave_round(ioc))
-            out["wave"] = Figure([w[0] for w in waves])
-            out["wavepush"] = Figure([w[1] for w in waves])
-            out["memcpy"] = Figure([w[2] for w in waves])
-            out["memcpy2"] = Figure([w[3] for w in waves])
+            for key in waves[0]:
+                out[key] = Figure([w[key] for w in waves])
 
             out["lat_idle"] = Figure(collect(runs, lambda: ca_latency_ms("B:native")))
             busy = []
@@ -428,13 +446,19 @@ def report(args: argparse.Namespace, f: dict[str, Figure], scale: dict[int, tupl
           f"{f['push1M'].fmt(',.0f', '/s')} (NELM {WAVE:,}) | {f['push10'].fmt(',.0f', '/s')} "
           f"(NELM 10) | {ratio(f['push1M'], f['push10']).fmt('.2f', '×')} the rate | "
           f"a push costs what it carries |")
+    def floors(value: str, paced: str = "") -> str:  # "ratio to 1; 2; 3 buffers" cells
+        return "; ".join(ratio(f[value], f[f"memcpy{n}{paced}"]).fmt(".1f", "×")
+                         for n in (1, 2, 3))
+
+    def copies(paced: str = "") -> str:
+        return "memcpy " + " / ".join(f[f"memcpy{n}{paced}"].fmt(".2f", "") for n in (1, 2, 3)) + \
+            " ms into 1 / 2 / 3 buffers in turn"
     print(f"| 5 | a 1M float64 result into a waveform | {f['wave'].fmt('.2f', ' ms')} | "
-          f"memcpy {f['memcpy'].fmt('.2f', ' ms')}; into 2 buffers in turn "
-          f"{f['memcpy2'].fmt('.2f', ' ms')} | {ratio(f['wave'], f['memcpy']).fmt('.1f', '×')}; "
-          f"{ratio(f['wave'], f['memcpy2']).fmt('.1f', '×')} | ≤ 1.2× memcpy |")
-    print(f"| 5p | the same array through `pydev.iointr` | {f['wavepush'].fmt('.2f', ' ms')} | | "
-          f"{ratio(f['wavepush'], f['memcpy']).fmt('.1f', '×')}; "
-          f"{ratio(f['wavepush'], f['memcpy2']).fmt('.1f', '×')} | ≤ 1.2× memcpy |")
+          f"{copies()} | {floors('wave')} | ≤ 1.2× memcpy |")
+    print(f"| 5p | the same array through `pydev.iointr`, back to back | "
+          f"{f['wavepush'].fmt('.2f', ' ms')} | | {floors('wavepush')} | ≤ 1.2× memcpy |")
+    print(f"| 5q | the same, pushes 2 ms apart | {f['wavepaced'].fmt('.2f', ' ms')} | "
+          f"{copies('paced')}, 2 ms apart | {floors('wavepaced', 'paced')} | ≤ 1.2× memcpy |")
     print(f"| 6 | CA get of a native record, pool idle / every worker busy | "
           f"{f['lat_idle'].fmt('.2f', ' ms')} / {f['lat_busy'].fmt('.2f', ' ms')} | | | "
           f"clients not starved |")
@@ -448,8 +472,11 @@ def report(args: argparse.Namespace, f: dict[str, Figure], scale: dict[int, tupl
           "Python; 4d: monitor callbacks a pyepics client got; 4c, 4q: processings of the record (a calc "
           "on its FLNK counts them) / seconds from the first push to the TIME of the last. 5: median put-callback time minus that "
           "of a trivial record; memcpy is numpy.copyto of the same 8 MB in the IOC's Python into one "
-          "buffer, and into two buffers in turn (as a record's one copy must: clients read the other), "
-          "the mean of 20 in a loop, as 5p times 20 pushes. "
+          "buffer, into two in turn (as a record's one copy must: clients read the other) and into "
+          "three (as a push must when it comes before the record took the last one: the record's, "
+          "the last push's, its own), the mean of 20 in a loop, as 5p times 20 pushes; 5q: the "
+          "same 20 each timed alone, 2 ms apart (the record takes each push before the next: "
+          "two buffers alternate). "
           "6: median of 50 pyepics gets; 6p: of 10, a get unanswered within 2 s counts as 2000 ms.")
 
 

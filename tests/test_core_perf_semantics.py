@@ -195,6 +195,25 @@ def test_pushed_arrays_of_any_length_arrive_whole(ioc):
         assert equal_in_ioc(ioc, "$(P)wave:push", key), f"{key}, processed again"
 
 
+def test_a_push_never_writes_into_the_array_a_record_holds(ioc):
+    """A push converts into the buffer the record gave back when it took the last value (two
+    buffers alternate), never into the one the record holds: with the record disabled, so
+    that it takes nothing, a push leaves what clients read as it was."""
+    pv = "$(P)wave:push"
+    for key in ("big", "mid", "big"):
+        ioc.py(f"pydev.iointr('wp', arrays['{key}'])")
+        assert poll(lambda: equal_in_ioc(ioc, pv, key)), key
+    ioc.caput(pv + ".DISA", 1)
+    try:
+        for key in ("mid", "short", "ints", "mid"):
+            ioc.py(f"pydev.iointr('wp', arrays['{key}'])")
+            assert equal_in_ioc(ioc, pv, "big"), f"a push of {key} changed a disabled record"
+    finally:
+        ioc.caput(pv + ".DISA", 0)
+    ioc.caput(pv + ".PROC", 1)   # takes the last value pushed while it was disabled
+    assert equal_in_ioc(ioc, pv, "mid")
+
+
 def test_records_sharing_a_pushed_array_each_get_it_whole(ioc):
     for key in ("big", "mid", "big"):
         ioc.py(f"pydev.iointr('twins', arrays['{key}'])")
