@@ -230,9 +230,10 @@ static void recycle(pydevIointrSlot *slot, pydevResult *res, pydevResult *drop)
  * the slot's record took the value, the buffer left in the slot is the record's old one,
  * which nothing reads any more: converting into it, rather than into the spare, makes an
  * array's pushes alternate between two buffers (the record's and this one), as a record's
- * own results do, instead of cycling through three - 8 MB arrays copied 1.3 times as fast
- * here, the destination still in cache.  The value stays (kind and count): taken, it is not
- * stored again, and the next push replaces it. */
+ * own results do, instead of cycling through three (an 8 MB copy into three buffers in turn
+ * took 1.1-1.3 times as long as into two here: bench row 5).  Pushes faster than the record
+ * takes them still need the third (the record's, the last push's, this one's).  The value
+ * stays (kind and count): taken, it is not stored again, and the next push replaces it. */
 static pydevResult takeSpare(pydevIointrSlot *slot)
 {
     pydevResult fresh, *from;
