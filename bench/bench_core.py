@@ -446,6 +446,7 @@ def report(args: argparse.Namespace, f: dict[str, Figure], scale: dict[int, tupl
           f"{f['push1M'].fmt(',.0f', '/s')} (NELM {WAVE:,}) | {f['push10'].fmt(',.0f', '/s')} "
           f"(NELM 10) | {ratio(f['push1M'], f['push10']).fmt('.2f', '×')} the rate | "
           f"a push costs what it carries |")
+
     def floors(value: str, paced: str = "") -> str:  # "ratio to 1; 2; 3 buffers" cells
         return "; ".join(ratio(f[value], f[f"memcpy{n}{paced}"]).fmt(".1f", "×")
                          for n in (1, 2, 3))

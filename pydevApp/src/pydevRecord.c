@@ -474,8 +474,7 @@ static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
         return -1;
     }
     setupTarget(rec);
-    if (pydevResultAlloc(&rec->result, &rec->target) ||
-        (rec->target.shape == PYDEV_ARRAY && ensureBuffer(rec))) {
+    if (pydevResultAlloc(&rec->result, &rec->target) || ensureBuffer(rec)) {
         epicsSnprintf(err, errlen, "out of memory");
         return -1;
     }

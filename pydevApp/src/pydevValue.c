@@ -29,10 +29,20 @@ int pydevTargetSame(const pydevTarget *a, const pydevTarget *b)
  * (TLB misses), so the one copy of an array result cost that much more than numpy's own. */
 enum { HUGE_PAGE = 2u << 20, HUGE_FROM = 4u << 20 };
 
+int pydevBufferGains(size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    return bytes >= HUGE_FROM;
+#else
+    (void)bytes;
+    return 0;
+#endif
+}
+
 static char *allocBuffer(size_t bytes, int zero)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (bytes >= HUGE_FROM) {
+    if (pydevBufferGains(bytes)) {
         size_t whole = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
         void *p;
         if (posix_memalign(&p, HUGE_PAGE, whole) == 0) {
@@ -49,16 +59,6 @@ static char *allocBuffer(size_t bytes, int zero)
 char *pydevBufferAlloc(size_t bytes)
 {
     return allocBuffer(bytes ? bytes : 1, 1);
-}
-
-int pydevBufferGains(size_t bytes)
-{
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    return bytes >= HUGE_FROM;
-#else
-    (void)bytes;
-    return 0;
-#endif
 }
 
 int pydevResultAlloc(pydevResult *res, const pydevTarget *target)
