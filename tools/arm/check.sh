@@ -144,19 +144,23 @@ userland() {
 wheels() {
     # every pinned requirement as a wheel for this platform: downloaded where PyPI has one,
     # else built from its sdist here (the slow part, cached).  In stages, so that each sdist's
-    # isolated build environment finds the EPICS wheels built before instead of building
-    # them again: epicscorelibs, then pvxslibs (builds against it), then everything else.
+    # isolated build environment finds the wheels built before instead of building them
+    # again: epicscorelibs, then the runtime set (epicscorelibs requires numpy, so pvxslibs'
+    # build environment installs numpy, and armv7l has no numpy wheel on PyPI), then
+    # pvxslibs (builds against both), then the test set (p4p).
     cp "$TOP"/requirements*.txt "$ROOTFS/tmp/"
     in_root sh -c "test -x /opt/wheelenv/bin/pip || python3 -m venv /opt/wheelenv"
-    local req pin
-    for pkg in setuptools-dso epicscorelibs pvxslibs; do
-        pin=$(grep -h "^$pkg==" "$TOP"/requirements*.txt | head -1)
-        [ -n "$pin" ] || continue
-        ls "$WHEELS" | grep -qi "^${pkg//-/_}-" && continue
-        timed "pip wheel $pin" in_root /opt/wheelenv/bin/pip wheel -q --no-deps -w /wheels "$pin"
-    done
-    for req in requirements.txt requirements-test.txt; do
-        timed "pip wheel -r $req" in_root /opt/wheelenv/bin/pip wheel -q -w /wheels -r "/tmp/$req"
+    local stage pin
+    for stage in setuptools-dso epicscorelibs requirements.txt pvxslibs requirements-test.txt; do
+        case $stage in
+        requirements*)
+            timed "pip wheel -r $stage" in_root /opt/wheelenv/bin/pip wheel -q -w /wheels -r "/tmp/$stage" ;;
+        *)
+            pin=$(grep -h "^$stage==" "$TOP"/requirements*.txt | head -1)
+            [ -n "$pin" ] || continue
+            ls "$WHEELS" | grep -qi "^${stage//-/_}-" && continue
+            timed "pip wheel $pin" in_root /opt/wheelenv/bin/pip wheel -q --no-deps -w /wheels "$pin" ;;
+        esac
     done
     ls -la "$WHEELS" | tee -a "$RESULTS"
 }
@@ -196,7 +200,7 @@ runtime_build() {
 
 core() {  # the build above, and the core suite; tests that need p4p (PV Access) fail
     runtime_build
-    timed "core suite without p4p ($ARCH)" in_root env $TEST_ENV sh -c \
+    timed "core suite without p4p ($ARCH)" in_root env PYDEV_TEST_TIME_SCALE="$TIME_SCALE" $TEST_ENV sh -c \
         "cd /build/pydevice && .venv/bin/python -m pytest -q -p no:cacheprovider tests/test_core_*.py tests/test_first_hour.py tests/test_autosave.py 2>&1 | tail -60" \
         | tee "$CACHE/core-$ARCH.log"
     grep -E "passed|failed" "$CACHE/core-$ARCH.log" | tail -1 | tee -a "$RESULTS"
