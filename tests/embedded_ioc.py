@@ -1,6 +1,7 @@
 """An IOC inside an ordinary Python process: libpydev must use the running interpreter.
 
-Run by tests/test_core_embedded.py as `python embedded_ioc.py ROOT DB PREFIX` (DB's $(P));
+Run by tests/test_core_embedded.py as `python embedded_ioc.py ROOT ARCH DB PREFIX` (ARCH: EPICS'
+name of the machine, harness.ARCH; DB's $(P));
 prints RESULT lines and the records' values.
 """
 import ctypes
@@ -8,12 +9,9 @@ import sys
 
 from epicscorelibs import path
 
-root, db, prefix = sys.argv[1:4]
+root, arch, db, prefix = sys.argv[1:5]
 for lib in ("Com", "ca", "dbCore", "dbRecStd", "pvData", "pvAccess", "pvAccessIOC", "qsrv"):
     ctypes.CDLL(path.get_lib(lib), mode=ctypes.RTLD_GLOBAL)
-import platform  # noqa: E402
-
-arch = f"{platform.system().lower()}-{platform.machine()}"
 pydev_lib = ctypes.CDLL(f"{root}/lib/{arch}/libpydev.so", mode=ctypes.RTLD_GLOBAL)
 com = ctypes.CDLL(path.get_lib("Com"))
 core = ctypes.CDLL(path.get_lib("dbCore"))

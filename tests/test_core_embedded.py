@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from harness import ARCH, ROOT, random_prefix, reserved_server_env
+from harness import ARCH, ROOT, TIME_SCALE, random_prefix, reserved_server_env
 
 LIBPYDEV = ROOT / "lib" / ARCH / "libpydev.so"
 
@@ -24,9 +24,10 @@ def test_libpydev_loaded_into_a_running_python_uses_that_interpreter(tmp_path):
     db = tmp_path / "e.db"
     db.write_text(DB)
     with reserved_server_env() as env:
-        out = subprocess.run([sys.executable, str(ROOT / "tests/embedded_ioc.py"), str(ROOT), str(db),
+        out = subprocess.run([sys.executable, str(ROOT / "tests/embedded_ioc.py"), str(ROOT), ARCH, str(db),
                               random_prefix()],
-                             capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+                             capture_output=True, text=True, timeout=60 * TIME_SCALE,
+                             env={**os.environ, **env})
     text = out.stdout + out.stderr
     assert out.returncode == 0, text
     assert "RESULT in_ioc True" in text
