@@ -2,7 +2,8 @@
 
 systemd itself is not available in a test, so this takes ExecStart from
 tools/systemd/pydevioc@.service, fills in %i and the EnvironmentFile's variables, runs it,
-and sends KillSignal to it as `systemctl stop` does.
+and sends KillSignal to it as `systemctl stop` does.  The IOC runs longer than procServ's
+--holdoff first, as on a board: procServ restarts a child that ran that long at once.
 """
 import os
 import re
@@ -32,6 +33,7 @@ def test_the_unit_serves_the_ioc_and_sigterm_runs_the_orderly_exit(tmp_path):
     (tmp_path / "st.cmd").write_text(
         f'dbLoadDatabase("{DBD}")\npydevIoc_registerRecordDeviceDriver(pdbbase)\n'
         'pydev("import atexit; atexit.register(lambda: open(\'exited\', \'w\').write(\'yes\'))")\n'
+        'pydev("open(\'starts\', \'a\').write(\'+\')")\n'           # one + per start
         'dbLoadRecords("svc.db")\niocInit()\n')
     (tmp_path / "svc.db").write_text('record(ai, "SVC:x") { field(DTYP, "pydev") field(INP, "@6 * 7") field(PINI, "YES") }\n')
     conf = {"IOC_DIR": str(tmp_path), "PYDEVIOC": str(IOC_BIN)}
@@ -42,8 +44,11 @@ def test_the_unit_serves_the_ioc_and_sigterm_runs_the_orderly_exit(tmp_path):
                                 stderr=subprocess.STDOUT, text=True)
         try:
             import epics
+            started = time.monotonic()
             assert poll(lambda: epics.caget("SVC:x", timeout=1) == 42.0, timeout=20)
             assert (tmp_path / "svctest.sock").exists()          # the console socket
+            holdoff = float(re.search(r"--holdoff[= ](\d+)", unit["ExecStart"]).group(1))
+            time.sleep(max(0.0, holdoff + 1 - (time.monotonic() - started)))
             # systemctl stop: ExecStop (with $MAINPID), then KillSignal to what is left
             start = time.monotonic()
             stop = shlex.split(unit["ExecStop"])
@@ -53,6 +58,7 @@ def test_the_unit_serves_the_ioc_and_sigterm_runs_the_orderly_exit(tmp_path):
             proc.send_signal(getattr(signal, unit["KillSignal"]))
             proc.wait(float(unit["TimeoutStopSec"]))
             print(f"service stop: {time.monotonic() - start:.2f} s")
+            assert (tmp_path / "starts").read_text() == "+", "procServ started the IOC again"
         finally:
             if proc.poll() is None:
                 proc.kill()
