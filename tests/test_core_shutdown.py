@@ -45,6 +45,15 @@ def test_a_python_signal_handler_does_not_take_the_signal_away():
         _ended_in_order(ioc, signal.SIGTERM)
 
 
+def test_a_signal_waits_for_exit_handlers_as_long_as_st_cmd_allows():
+    # the environment says 1 s (a 6 s bound on the whole shutdown); st.cmd's 20 s counts
+    slow = ATEXIT + "import time\natexit.register(time.sleep, 7)\n"
+    with Ioc(py=slow, pre_init=['epicsEnvSet("PYDEV_EXIT_TIMEOUT", "20")'],
+             env={"PYDEV_EXIT_TIMEOUT": "1"}) as ioc:
+        elapsed = _ended_in_order(ioc, signal.SIGTERM, timeout=30)
+        assert elapsed >= 7
+
+
 def test_a_second_signal_exits_at_once():
     slow = "import atexit, time\natexit.register(time.sleep, 30)"
     with Ioc(py=slow, env={"PYDEV_EXIT_TIMEOUT": "60"}) as ioc:

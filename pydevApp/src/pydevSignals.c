@@ -52,11 +52,15 @@ static void exitInOrder(void *unused)
 static void watchSignals(void *unused)
 {
     unsigned char sig = 0;
-    double bound = pydevExitTimeout() + 5.0;  /* Python's exit handlers, then room for EPICS */
+    double bound;
     (void)unused;
     while (read(pipeFds[0], &sig, 1) != 1)
         if (errno != EINTR)
             return;
+    /* Read only now: the bound st.cmd set is the one that counts, and while main() sets the
+     * environment at startup (iocshRegisterCommon, epicsEnvSet) a getenv here raced its
+     * setenv - glibc's getenv may walk an environ array setenv has just freed. */
+    bound = pydevExitTimeout() + 5.0;  /* Python's exit handlers, then room for EPICS */
     fprintf(stderr, "pydevIoc: %s: shutting down (a second signal exits at once)\n",
             strsignal(sig));
     fflush(stderr);
