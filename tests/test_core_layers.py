@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "pydevApp/src"
 LAYERS = ["pydevValue", "pydevField", "pydevIointr", "pydevWorkers", "pydevStats",
-          "pydevPython", "pydevRecord", "pydevShell"]  # bottom up
+          "pydevPython", "pydevRecord", "pycalcRecord", "pydevShell"]  # bottom up
 
 
 def depgraph() -> str:

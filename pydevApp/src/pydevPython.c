@@ -675,7 +675,7 @@ static PyObject *macroToPy(const pydevFieldValue *m)
         return PyUnicode_DecodeUTF8(m->buf, strnlen(m->buf, m->count), "surrogateescape");
     if (!m->asArray)
         return scalarToPy(m->dbrType, m->buf);
-    if (m->dbrType != DBR_STRING && frombuffer != Py_None) {
+    if (m->dbrType != DBR_STRING && frombuffer != Py_None && !m->asList) {
         PyObject *bytes = PyByteArray_FromStringAndSize(m->buf, m->count * size);
         PyObject *array = bytes ? PyObject_CallFunction(frombuffer, "Os", bytes,
                                                         numpyType(m->dbrType)) : NULL;
@@ -1500,4 +1500,59 @@ void pydevPyAtExit(double timeout)
                 timeout);
         fflush(stderr);
     }
+}
+
+/* ---- the pycalc record's CALC ------------------------------------------------------------ */
+
+int pydevPyCompileCalc(const char *recordName, const char *calc, unsigned long limit,
+                       pydevPyLink *out, char *err, size_t errlen)
+{
+    static PyObject *compileCalc;  /* pydevice.pycalc.compile_calc, imported at first use */
+    PyGILState_STATE gil;
+    PyObject *link = NULL, *macros;
+    int i, rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (initStatus) {
+        epicsSnprintf(err, errlen, "Python is not running");
+        return -1;
+    }
+    gil = PyGILState_Ensure();
+    if (compileCalc || (compileCalc = importAttr("pydevice.pycalc", "compile_calc")))
+        link = PyObject_CallFunction(compileCalc, "ssOk", calc, recordName, globals, limit);
+    if (!link) {
+        PyObject *exc = takeException();
+        size_t size = strlen(recordName) + strlen(calc) + 48;
+        char *header = malloc(size);
+        if (exc && PyErr_GivenExceptionMatches(exc, PyExc_SyntaxError))
+            PyException_SetTraceback(exc, Py_None);  /* the caret says it all */
+        if (header)
+            epicsSnprintf(header, size, "pycalc: %s: CALC cannot be compiled: %s", recordName,
+                          calc);
+        if (exc) {
+            printException(header, exc);
+            describe(exc, err, errlen);
+        } else {
+            epicsSnprintf(err, errlen, "cannot compile CALC");
+        }
+        free(header);
+        Py_XDECREF(exc);
+        goto done;
+    }
+    macros = PyTuple_GET_ITEM(link, 1);
+    out->runsFieldCode = PyObject_IsTrue(PyTuple_GET_ITEM(link, 3)) == 1;
+    out->nmacros = (int)PyTuple_GET_SIZE(macros);
+    out->macros = calloc(out->nmacros ? out->nmacros : 1, sizeof(pydevFieldValue));
+    for (i = 0; out->macros && i < out->nmacros; i++)
+        strncpy(out->macros[i].name, PyUnicode_AsUTF8(PyTuple_GET_ITEM(macros, i)),
+                sizeof(out->macros[i].name) - 1);
+    out->code = (pydevPyCode *)PyTuple_GET_ITEM(link, 0);
+    Py_INCREF((PyObject *)out->code);
+    rc = out->macros ? 0 : -1;
+    if (rc)
+        epicsSnprintf(err, errlen, "out of memory");
+done:
+    Py_XDECREF(link);
+    PyGILState_Release(gil);
+    return rc;
 }

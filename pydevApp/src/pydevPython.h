@@ -60,6 +60,12 @@ void pydevPySetStartupDir(const char *dir);
  * 0, or -1 with err saying why (the traceback is printed). */
 int  pydevPyCompile(const char *name, const char *link, const char *const *fields, int nfields,
                     pydevPyLink *out, char *err, size_t errlen);
+/* A pycalc record's CALC as a function of the inputs A..J it uses (pydevice.pycalc): out's
+ * macros are those inputs (names filled in), runsFieldCode says an input reaches
+ * exec/eval/compile; an array result longer than limit (MEVL, when more than 1) is cut to it.
+ * 0, or -1 with err saying why (printed).  Free it with pydevPyRelease. */
+int  pydevPyCompileCalc(const char *name, const char *calc, unsigned long limit,
+                        pydevPyLink *out, char *err, size_t errlen);
 /* Free what pydevPyCompile gave (a link run once, e.g. at init); takes the GIL. */
 void pydevPyRelease(pydevPyLink *link);
 /* Run it (takes the GIL): res gets the value, nothing (an output's None) or an alarm, and

@@ -88,6 +88,7 @@ typedef struct pydevFieldValue {
     short dbrType;          /* DBR_xxx it was read as */
     int asArray;            /* an array (numpy, or a list of str) */
     int asString;           /* a char array holding a string (lsi/lso VAL) */
+    int asList;             /* an array as a Python list even with numpy (pycalc's A..J) */
     long capacity;          /* elements the buffer holds */
     long count;             /* elements read at the last processing */
     void *buf;
