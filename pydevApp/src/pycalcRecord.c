@@ -57,6 +57,9 @@ typedef struct pycalcPrivate {
     int recompile;                       /* pending is to be compiled before the run */
     char compileError[40];               /* why the compiled text cannot run */
     int warned;                          /* the refusal of this text was printed */
+    char before[CALC_SIZE];              /* CALC before a client's put that is refused */
+    int refusing;                        /* that put is under way (record lock held) */
+    int refusals;                        /* clients' puts to CALC refused so far */
     pydevFieldValue inputs[NINPUTS];     /* A..J copied for the code */
     int posted[NINPUTS];                 /* a link changed the input: post it at the end */
     pydevTarget target;                  /* what VAL holds */
@@ -91,6 +94,8 @@ static int writersLimited(const pycalcRecord *prec)
  * works for, so its receive threads are known by name. */
 static const char *const serverThreads[] = {"TCP-rx"};
 
+enum { NO_CLIENT, CA_CLIENT, OTHER_CLIENT };
+
 /* Whether this thread acts for a client of the IOC's servers (CA says so itself). */
 static int servingClient(void)
 {
@@ -98,12 +103,16 @@ static int servingClient(void)
     const char *thread = epicsThreadGetNameSelf();
     size_t i;
     if (dbServerClient(who, sizeof(who)) == 0)
-        return 1;
+        return CA_CLIENT;
     for (i = 0; i < sizeof(serverThreads) / sizeof(serverThreads[0]); i++)
         if (thread && strncmp(thread, serverThreads[i], strlen(serverThreads[i])) == 0)
-            return 1;
-    return 0;
+            return OTHER_CLIENT;
+    return NO_CLIENT;
 }
+
+/* CALC's address made for a client that is not CA's: its puts are undone (special()).
+ * Any value from SPC_MOD up has dbPut call the record's special(); this one is ours. */
+enum { SPC_CLIENT_CALC = SPC_MOD + 50 };
 
 /* ---- addresses of CALC, VAL and A..J -------------------------------------------------- */
 
@@ -123,11 +132,16 @@ static long valueAddress(DBADDR *paddr, void *buffer, epicsEnum16 type, epicsUIn
 /* CALC's address decides who may change it through it.  Made for a client (a channel of the
  * CA or PVA server, or a link a client pointed at CALC), it is read-only unless access
  * security guards the record: a client's value never becomes code that runs.  The IOC's own
- * (dbpf, links of the database, pydev.put) may write it.  The CA server tells its client
- * there is no write access; a put made later through that address is refused. */
+ * (dbpf, links of the database, pydev.put) may write it.  For CA it is SPC_NOMOD: the server
+ * tells its client there is no write access, and a put made later through that address (by a
+ * link) fails.  QSRV would hold the record's lock for good after a put that fails in a
+ * put-callback (it throws through dbNotify), so for other servers special() undoes the put
+ * instead: the client's put succeeds and changes nothing, and the console says so. */
 static long calcAddress(DBADDR *paddr, const pycalcRecord *prec)
 {
-    paddr->special = servingClient() && !writersLimited(prec) ? SPC_NOMOD : SPC_MOD;
+    int client = writersLimited(prec) ? NO_CLIENT : servingClient();
+    paddr->special = client == CA_CLIENT ? SPC_NOMOD
+                     : client == OTHER_CLIENT ? SPC_CLIENT_CALC : SPC_MOD;
     return 0;
 }
 
@@ -170,14 +184,30 @@ static long putArrayInfo(DBADDR *paddr, long nNew)
     return 0;
 }
 
-/* A put to CALC: refused in a thread that serves a client unless access security guards the
- * record (an address made before the guard was lifted, e.g. QSRV's group PVs at init). */
+/* A client's put to CALC (an address made for one, or a put in a thread that serves one: an
+ * address QSRV made at init for a group PV) is undone unless access security guards the
+ * record.  Under the record lock, before anything can process the new text. */
 static long special(DBADDR *paddr, int after)
 {
     pycalcRecord *prec = (pycalcRecord *)paddr->precord;
-    if (!after && dbGetFieldIndex(paddr) == pycalcRecordCALC && servingClient() &&
-        !writersLimited(prec))
-        return S_db_noMod;
+    pycalcPrivate *p = prec->rpvt;
+    if (!p || dbGetFieldIndex(paddr) != pycalcRecordCALC)
+        return 0;
+    if (!after) {
+        p->refusing = (paddr->special == SPC_CLIENT_CALC || servingClient()) &&
+                      !writersLimited(prec);
+        if (p->refusing)
+            memcpy(p->before, prec->calc, CALC_SIZE);
+        return 0;
+    }
+    if (p->refusing) {
+        p->refusing = 0;
+        memcpy(prec->calc, p->before, CALC_SIZE);
+        if (!p->refusals++)  /* once: a client must not flood the console */
+            errlogPrintf("pycalc: %s: a client's put to CALC was undone: clients may change "
+                         "CALC only where access security guards the record (field(ASG))\n",
+                         prec->name);
+    }
     return 0;
 }
 
@@ -420,10 +450,7 @@ static long startRun(pycalcRecord *prec, pycalcPrivate *p)
 static void runCalc(pycalcPrivate *p)
 {
     pycalcRecord *prec = p->prec;
-    pydevPyCall call = {.name = prec->name, .link = p->compiled, .code = p->code.code,
-                        .args = p->code.macros, .nargs = p->code.nmacros,
-                        .target = &p->target, .isOutput = 1, .trace = prec->tpro,
-                        .log = &p->log};
+    pydevPyCall call;
     double seconds;
     int k;
     if (p->recompile)
@@ -453,6 +480,10 @@ static void runCalc(pycalcPrivate *p)
         memcpy(arg->name, name, sizeof(name));
     }
     /* an output's convention: None stores nothing; a plain exception is CALC's failure */
+    call = (pydevPyCall){.name = prec->name, .link = p->compiled, .code = p->code.code,
+                         .args = p->code.macros, .nargs = p->code.nmacros,
+                         .target = &p->target, .isOutput = 1, .trace = prec->tpro,
+                         .log = &p->log};
     if (pydevPyRunEntered(&call, &p->result, &seconds) && p->result.stat == WRITE_ALARM &&
         p->result.sevr == INVALID_ALARM)
         p->result.stat = CALC_ALARM;
