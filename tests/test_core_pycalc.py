@@ -275,3 +275,17 @@ def test_exec_of_an_input_runs_only_where_access_security_guards_the_record():
         ioc.caput("$(P)calc.A", "globals()['y'] = 7")   # A is pp: the put runs it
         assert ioc.pyeval("y") == 7
         assert ioc.caget("$(P)calc") == "5"
+
+
+def test_the_demo_database_of_the_docs_gives_what_the_docs_show():
+    with Ioc(db_files=[ROOT / "db" / "pycalcDemo.db"]) as ioc:
+        assert poll(lambda: ioc.caget("$(P)Volume") == 3.77)
+        assert poll(lambda: ioc.caget("$(P)State") == "full")
+        ioc.caput("$(P)Level", 0.5)
+        assert poll(lambda: ioc.caget("$(P)Volume") == 1.57)
+        assert poll(lambda: ioc.caget("$(P)State") == "filling")
+        ioc.caput("$(P)Readings", [1, 2, 3, 6])
+        assert poll(lambda: list(ioc.caget("$(P)Summary")) == [1.0, 6.0, 3.0])
+        assert ioc.caget("$(P)Summary.NEVL") == 3
+        ioc.cmd('dbpf $(P)Volume.CALC "A * 1000"')
+        assert poll(lambda: ioc.caget("$(P)Volume") == 500.0)
