@@ -262,6 +262,10 @@ def test_a_client_access_security_allows_may_change_calc():
         ioc.caput("$(P)calc.PROC", 1)
         assert ioc.caget("$(P)calc") == "2!"
         assert "cannot be compiled" not in ioc.output
+        longer = "A + '?' if len(A) > 1000 else A + '!' + str(len(A)) + 'chars'"
+        epics.caput(ioc.P + "calc.CALC$", longer, wait=True)   # more than 40: the long form
+        assert ioc.caget("$(P)calc.CALC$", as_string=True) == longer
+        assert ioc.caget("$(P)calc") == "2!1chars"
 
 
 def test_exec_of_an_input_runs_only_where_access_security_guards_the_record():
