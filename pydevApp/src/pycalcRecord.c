@@ -43,6 +43,7 @@
 #include "pydevValue.h"
 #include "pydevWorkers.h"
 #include "pydevPython.h"
+#include "pycalc.h"
 
 enum { NINPUTS = 10 };
 #define CALC_SIZE sizeof(((pycalcRecord *)0)->calc)
@@ -66,6 +67,10 @@ typedef struct pycalcPrivate {
     pydevResult result;                  /* worker -> record */
     pydevPyLog log;
     char *disabled;                      /* why the record cannot run (set at init) */
+    /* statistics, written by whoever runs the record */
+    unsigned long runs, errors;
+    double seconds;
+    char lastError[40];
     int running;                         /* atomic: queued or running in a worker */
     int timedOut;                        /* the watch thread completes the record */
     struct pycalcPrivate *next;
@@ -487,6 +492,8 @@ static void runCalc(pycalcPrivate *p)
     if (pydevPyRunEntered(&call, &p->result, &seconds) && p->result.stat == WRITE_ALARM &&
         p->result.sevr == INVALID_ALARM)
         p->result.stat = CALC_ALARM;
+    p->runs++;
+    p->seconds += seconds;
 }
 
 /* The second pass: VAL gets the result (1), or the alarm is raised (0). */
@@ -558,6 +565,10 @@ static void runJob(pydevJob *job)
     int gil = pydevPyEnter();
     runCalc(p);
     pydevPyLeave(gil);
+    if (p->result.kind == PYDEV_RESULT_ALARM) {
+        p->errors++;
+        epicsSnprintf(p->lastError, sizeof(p->lastError), "%s", p->result.msg);
+    }
     if (!pydevWorkersClaim(job)) {
         /* too late: the record was completed with a TIMEOUT alarm; drop this result */
         epicsAtomicSetIntT(&p->running, 0);
@@ -577,8 +588,28 @@ static void expireJob(pydevJob *job)
     pycalcPrivate *p = (pycalcPrivate *)job;
     dbScanLock((dbCommon *)p->prec);
     p->timedOut = 1;
+    p->errors++;
+    epicsSnprintf(p->lastError, sizeof(p->lastError), "no result within %g s", job->timeout);
     process((dbCommon *)p->prec);
     dbScanUnlock((dbCommon *)p->prec);
+}
+
+void pydevPycalcReport(int level)
+{
+    pycalcPrivate *p;
+    if (level < 1)
+        return;
+    for (p = allRecords; p; p = p->next) {
+        printf("  %-28s %-10s runs %-8lu errors %-6lu avg %8.1f us", p->prec->name, "pycalc",
+               p->runs, p->errors, p->runs ? 1e6 * p->seconds / p->runs : 0.0);
+        if (p->disabled)
+            printf("  DISABLED: %s", p->disabled);
+        else if (p->lastError[0])
+            printf("  last error: %s", p->lastError);
+        printf("\n");
+        if (level > 1)
+            printf("      CALC %s\n", p->compiled);
+    }
 }
 
 rset pycalcRSET = {

@@ -12,6 +12,7 @@
 
 #include "pydevPython.h"
 #include "pydevRecord.h"
+#include "pycalc.h"
 #include "pydevSignals.h"
 
 /* Extra arguments are declared so that they are seen, not dropped: iocsh splits a line at
@@ -86,11 +87,13 @@ static const iocshFuncDef reportDef = {
     "pydevReport", 1, reportArgs,
     "Report PyDevice.  0: the worker pool (busy, stuck, queue, timeouts) and how many iointr\n"
     "names; 1: also each worker, each iointr name, and each record (runs, errors, mean time,\n"
-    "last error, or why it is disabled); 2: also each record's link.  Same as `dbior pydev`.\n"};
+    "last error, or why it is disabled; pycalc records too); 2: also each record's link (a\n"
+    "pycalc's CALC).  `dbior pydev` is the same without the pycalc records.\n"};
 
 static void reportCall(const iocshArgBuf *args)
 {
     pydevReport(args[0].ival);
+    pydevPycalcReport(args[0].ival);
 }
 
 static void pydevRegister(void)
