@@ -92,6 +92,8 @@ record(pycalc, "$(P)stuck") {
 }
 record(pycalc, "$(P)code") { field(INPA, "2") field(CALC, "A + 1") }
 record(stringout, "$(P)pointer") { field(VAL, "A * 100") }
+record(pycalc, "$(P)linked") { field(INPA, "2") field(CALC, "A - 1") }
+record(stringout, "$(P)setter") { field(VAL, "A * 5") field(OUT, "$(P)linked.CALC PP") }
 """
 
 SETUP = """
@@ -301,3 +303,9 @@ def test_pydev_report_lists_pycalc_records_with_their_last_error_and_calc(ioc):
     line = next(l for l in report.splitlines() if "PyCalcTest:InvalidAlarm " in l)
     assert "pycalc" in line and "last error: name 'unknown_function'" in line
     assert "CALC unknown_function()" in report
+
+
+def test_a_link_of_the_database_changes_calc_even_when_a_client_processes_it(ioc):
+    ioc.caput("$(P)setter.PROC", 1)    # the link writes in the client's thread of the CA server
+    assert ioc.caget("$(P)linked.CALC") == "A * 5"
+    assert ioc.caget("$(P)linked") == 10.0

@@ -189,9 +189,10 @@ static long putArrayInfo(DBADDR *paddr, long nNew)
     return 0;
 }
 
-/* A client's put to CALC (an address made for one, or a put in a thread that serves one: an
- * address QSRV made at init for a group PV) is undone unless access security guards the
- * record.  Under the record lock, before anything can process the new text. */
+/* A put through an address made for a client that is not CA's is undone unless access
+ * security guards the record; under the record lock, before anything can process the new
+ * text.  Only the address decides: a link of the database writes CALC in whatever thread
+ * processes its record, a client's put to a record upstream included. */
 static long special(DBADDR *paddr, int after)
 {
     pycalcRecord *prec = (pycalcRecord *)paddr->precord;
@@ -199,8 +200,7 @@ static long special(DBADDR *paddr, int after)
     if (!p || dbGetFieldIndex(paddr) != pycalcRecordCALC)
         return 0;
     if (!after) {
-        p->refusing = (paddr->special == SPC_CLIENT_CALC || servingClient()) &&
-                      !writersLimited(prec);
+        p->refusing = paddr->special == SPC_CLIENT_CALC && !writersLimited(prec);
         if (p->refusing)
             memcpy(p->before, prec->calc, CALC_SIZE);
         return 0;
