@@ -92,6 +92,8 @@ record(pycalc, "$(P)stuck") {
 }
 record(pycalc, "$(P)code") { field(INPA, "2") field(CALC, "A + 1") }
 record(stringout, "$(P)pointer") { field(VAL, "A * 100") }
+record(stringout, "$(P)pointerCA") { field(VAL, "A * 200") }
+record(pycalc, "$(P)targetCA") { field(INPA, "2") field(CALC, "A - 2") }
 record(pycalc, "$(P)linked") { field(INPA, "2") field(CALC, "A - 1") }
 record(stringout, "$(P)setter") { field(VAL, "A * 5") field(OUT, "$(P)linked.CALC PP") }
 """
@@ -303,6 +305,14 @@ def test_pydev_report_lists_pycalc_records_with_their_last_error_and_calc(ioc):
     line = next(l for l in report.splitlines() if "PyCalcTest:InvalidAlarm " in l)
     assert "pycalc" in line and "last error: name 'unknown_function'" in line
     assert "CALC unknown_function()" in report
+
+
+def test_a_client_cannot_write_calc_through_a_ca_link_it_points_at_calc(ioc):
+    start = len(ioc.output)
+    epics.caput(ioc.P + "pointerCA.OUT", ioc.P + "targetCA.CALC CA", wait=True)
+    assert poll(lambda: (epics.caput(ioc.P + "pointerCA.PROC", 1, wait=True),
+                         "targetCA: a client's put to CALC was undone" in ioc.output[start:])[1])
+    assert ioc.caget("$(P)targetCA.CALC") == "A - 2"
 
 
 def test_a_link_of_the_database_changes_calc_even_when_a_client_processes_it(ioc):

@@ -95,9 +95,10 @@ static int writersLimited(const pycalcRecord *prec)
            strcmp(member->pasg->name, "DEFAULT") != 0;
 }
 
-/* Threads that serve the PVA server's clients: QSRV does not tell dbServerClient() who it
- * works for, so its receive threads are known by name. */
-static const char *const serverThreads[] = {"TCP-rx"};
+/* Threads that act for clients without dbServerClient() knowing: QSRV's receive threads
+ * (QSRV does not say who it works for), and dbCa's, which makes CA links' channels (a client
+ * may point a link field at CALC with "CA", and dbCa cannot say who did). */
+static const char *const serverThreads[] = {"TCP-rx", "dbCaLink"};
 
 enum { NO_CLIENT, CA_CLIENT, OTHER_CLIENT };
 
