@@ -136,9 +136,9 @@ static long valueAddress(DBADDR *paddr, void *buffer, epicsEnum16 type, epicsUIn
 }
 
 /* CALC's address decides who may change it through it.  Made for a client (a channel of the
- * CA or PVA server, or a link a client pointed at CALC), it is read-only unless access
- * security guards the record: a client's value never becomes code that runs.  The IOC's own
- * (dbpf, links of the database, pydev.put) may write it.  For CA it is SPC_NOMOD: the server
+ * CA or PVA server, a link a client pointed at CALC, any CA link), it is read-only unless
+ * access security guards the record: a client's value never becomes code that runs.  The
+ * IOC's own (dbpf, DB links of the database, pydev.put) may write it.  For CA it is SPC_NOMOD: the server
  * tells its client there is no write access, and a put made later through that address (by a
  * link) fails.  QSRV would hold the record's lock for good after a put that fails in a
  * put-callback (it throws through dbNotify), so for other servers special() undoes the put
