@@ -1,0 +1,34 @@
+# A Modbus TCP PLC through pymodbus, twice: on its sync client (Sync: records, modbus.db) and on
+# its asyncio client (Async: records, modbus-async.db). Run from this directory:
+#   ../../.venv/bin/python simplc.py 5020 &      (a simulated PLC, when there is no real one)
+#   ../../bin/*/pydevIoc st.cmd
+# PLC_HOST, PLC_PORT and PLC_TIMEOUT (seconds) choose the PLC; PREFIX the records' names.
+
+dbLoadDatabase("../../dbd/pydevIoc.dbd")
+pydevIoc_registerRecordDeviceDriver(pdbbase)
+
+epicsEnvSet("PREFIX", "$(PREFIX=Modbus:)")
+epicsEnvSet("PLC_HOST", "$(PLC_HOST=127.0.0.1)")
+epicsEnvSet("PLC_PORT", "$(PLC_PORT=5020)")
+epicsEnvSet("PLC_TIMEOUT", "$(PLC_TIMEOUT=0.5)")
+epicsEnvSet("EPICS_CAS_INTF_ADDR_LIST", "$(EPICS_CAS_INTF_ADDR_LIST=127.0.0.1)")
+epicsEnvSet("EPICS_PVAS_INTF_ADDR_LIST", "$(EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1)")
+
+# Nothing here talks to the PLC: the device objects connect on first use, so an IOC whose PLC
+# is off starts all the same, with its records in COMM alarm until the PLC answers.
+pydev("import time")
+pydev("from plc import Plc, AsyncPlc")
+pydev("from pydevice.poller import Poller")
+pydev("plc = Plc('$(PLC_HOST)', $(PLC_PORT), timeout=$(PLC_TIMEOUT))")
+pydev("aplc = AsyncPlc('$(PLC_HOST)', $(PLC_PORT), timeout=$(PLC_TIMEOUT))")
+# a register read in a thread of its own every 0.2 s, pushed to the Counter records (I/O Intr)
+pydev("plc_counter = Poller('plc:counter', lambda: plc.read_register(2), period=0.2)")
+pydev("aplc_counter = Poller('aplc:counter', lambda: aplc.read_register(2), period=0.2, start=False)")
+pydev("aplc.loop.call_soon_threadsafe(aplc.loop.create_task, aplc_counter.apoll())")
+pydev("started = time.monotonic()")
+
+dbLoadRecords("modbus.db", "P=$(PREFIX)Sync:,DEV=plc")
+dbLoadRecords("modbus-async.db", "P=$(PREFIX)Async:,DEV=aplc")
+# a record of the IOC's own that no PLC can hold up
+dbLoadRecords("uptime.db", "P=$(PREFIX)")
+iocInit()

@@ -1,0 +1,210 @@
+"""iocBoot/iocmodbus, run from its own st.cmd against pymodbus' own server (its simplc.py) on
+loopback: values, writes, polled pushes, a PLC killed and back, a PLC that never answers."""
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from harness import ROOT, TIME_SCALE, Ioc, poll, random_prefix
+
+pytest.importorskip("pymodbus", reason="pymodbus is in requirements-test.txt (make venv)")
+from pymodbus.client import ModbusTcpClient  # noqa: E402
+
+BOOT = ROOT / "iocBoot" / "iocmodbus"
+KINDS = ["Sync", "Async"]            # plc.Plc (sync client) and plc.AsyncPlc (asyncio client)
+DEVICE_RECORDS = ["Temp", "Running", "Block", "Counter"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SimPlc:
+    """simplc.py in a subprocess on ``port``; ``kill()`` it and ``start()`` it again."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "SimPlc":
+        self.proc = subprocess.Popen([sys.executable, str(BOOT / "simplc.py"), str(self.port)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.proc.stdout.readline()   # "listening" once the port is open
+        assert line.strip() == "listening", line + self.proc.stdout.read()
+        self.client = ModbusTcpClient("127.0.0.1", port=self.port, timeout=2 * TIME_SCALE)
+        assert self.client.connect()
+        return self
+
+    def kill(self) -> None:
+        self.client.close()
+        self.proc.kill()
+        self.proc.wait()
+
+    def registers(self, address: int, count: int = 1) -> list[int]:
+        return self.client.read_holding_registers(address, count=count).registers
+
+    def coil(self, address: int) -> bool:
+        return self.client.read_coils(address, count=1).bits[0]
+
+
+class Silent:
+    """A TCP port that accepts connections and never answers (a PLC that hangs)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                self.held.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+def modbus_ioc(port: int, timeout: float = 0.5) -> Ioc:
+    prefix = random_prefix()
+    return Ioc(st_cmd=BOOT / "st.cmd", cwd=BOOT, prefix=prefix,
+               env={"PREFIX": prefix, "PLC_PORT": str(port), "PLC_TIMEOUT": str(timeout)})
+
+
+@pytest.fixture(scope="module")
+def plc():
+    sim = SimPlc(free_port()).start()
+    yield sim
+    sim.kill()
+
+
+@pytest.fixture(scope="module")
+def ioc(plc):
+    with modbus_ioc(plc.port) as ioc:
+        yield ioc
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_inputs_show_the_plc_registers_and_coils(ioc, plc, kind):
+    plc.client.write_register(0, 215)
+    plc.client.write_coil(0, True)
+    plc.client.write_registers(10, [3, 1, 4, 1, 5, 9, 2, 6])
+    assert poll(lambda: ioc.caget(f"$(P){kind}:Temp") == 21.5, timeout=3)
+    assert poll(lambda: ioc.caget(f"$(P){kind}:Running") == 1, timeout=3)
+    assert poll(lambda: list(ioc.caget(f"$(P){kind}:Block")) == [3, 1, 4, 1, 5, 9, 2, 6], timeout=3)
+    assert ioc.alarm(f"$(P){kind}:Temp")[1] == "NO_ALARM"
+    plc.client.write_coil(0, False)
+    assert poll(lambda: ioc.caget(f"$(P){kind}:Running") == 0, timeout=3)
+
+
+@pytest.mark.parametrize("kind, setpoint", [("Sync", 12.5), ("Async", 33.3)])
+def test_outputs_are_written_to_the_plc(ioc, plc, kind, setpoint):
+    ioc.caput(f"$(P){kind}:Setpoint", setpoint)
+    assert plc.registers(1) == [round(setpoint * 10)]
+    ioc.caput(f"$(P){kind}:Run", 1)
+    assert plc.coil(1) is True
+    ioc.caput(f"$(P){kind}:Run", 0)
+    assert plc.coil(1) is False
+    assert ioc.alarm(f"$(P){kind}:Setpoint")[1] == "NO_ALARM"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_poller_pushes_a_register_to_io_intr_records(ioc, plc, kind):
+    for value in (7, 8):
+        plc.client.write_register(2, value)
+        updates: list = []
+        pv = ioc.pv(f"$(P){kind}:Counter", callback=lambda value=None, **kw: updates.append(value))
+        assert poll(lambda: value in updates, timeout=3)
+        pv.clear_callbacks()
+
+
+def test_a_killed_plc_is_a_comm_alarm_within_a_second_and_records_recover_without_a_restart(ioc, plc):
+    for kind in KINDS:   # every record good before
+        for name in DEVICE_RECORDS:
+            assert poll(lambda: ioc.alarm(f"$(P){kind}:{name}")[1] == "NO_ALARM", timeout=3)
+    plc.kill()
+    for kind in KINDS:
+        for name in DEVICE_RECORDS:
+            assert poll(lambda: ioc.alarm(f"$(P){kind}:{name}")[:2] == ("COMM", "INVALID"), timeout=1), \
+                (kind, name, ioc.alarm(f"$(P){kind}:{name}"))
+        ioc.caput(f"$(P){kind}:Setpoint", 1.0)   # a write to a PLC that is gone: an alarm too
+        assert ioc.alarm(f"$(P){kind}:Setpoint")[:2] == ("COMM", "INVALID")
+    assert ioc.alarm("$(P)Uptime")[1] == "NO_ALARM"
+    plc.start()
+    plc.client.write_register(0, 99)
+    for kind in KINDS:
+        assert poll(lambda: ioc.caget(f"$(P){kind}:Temp") == 9.9, timeout=4)
+        for name in DEVICE_RECORDS:
+            assert poll(lambda: ioc.alarm(f"$(P){kind}:{name}")[1] == "NO_ALARM", timeout=4)
+        ioc.caput(f"$(P){kind}:Setpoint", 4.5)
+        assert plc.registers(1) == [45]
+
+
+# ---- a PLC that accepts the connection and never answers ----------------------------------
+
+HUNG_TIMEOUT = 2.0 * TIME_SCALE   # the device's own request timeout (PLC_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def silent():
+    port = Silent()
+    yield port
+    port.close()
+
+
+@pytest.fixture(scope="module")
+def hung(silent):
+    """An IOC whose PLC never answers; its first request waits out HUNG_TIMEOUT from iocInit
+    on, so records put to before that are still pending (later ones may fail at once: the
+    device repeats its TIMEOUT for a while instead of asking again)."""
+    with modbus_ioc(silent.port, timeout=HUNG_TIMEOUT) as ioc:
+        yield ioc
+
+
+def put_pending(ioc: Ioc, names: list[str]) -> list:
+    """Put to each record with a completion callback; the PVs, to see which completed."""
+    pending = []
+    for name in names:
+        pv = ioc.pv(name)
+        assert pv.wait_for_connection(5 * TIME_SCALE)
+        pv.put(1, use_complete=True)
+        pending.append(pv)
+    return pending
+
+
+def test_a_plc_that_never_answers_leaves_the_other_records_their_workers(hung):
+    pending = put_pending(hung, [f"$(P){kind}:{name}" for kind in KINDS for name in ("Setpoint", "Run")])
+    hung.caput("$(P)Uptime.PROC", 1)   # waits for its processing, while the PLC's requests hang
+    assert [pv.pvname for pv in pending if pv.put_complete] == []
+    assert hung.alarm("$(P)Uptime")[1] == "NO_ALARM"
+
+
+def test_a_plc_that_never_answers_times_out_its_records(hung):
+    for kind in KINDS:
+        for name in ("Temp", "Running", "Counter", "Setpoint"):
+            assert poll(lambda: hung.alarm(f"$(P){kind}:{name}")[:2] == ("TIMEOUT", "INVALID"),
+                        timeout=2 * HUNG_TIMEOUT + 2), (kind, name, hung.alarm(f"$(P){kind}:{name}"))
+    assert hung.alarm("$(P)Uptime")[1] == "NO_ALARM"
+
+
+def test_sigterm_with_a_request_pending_exits_within_a_second(silent):
+    with modbus_ioc(silent.port, timeout=HUNG_TIMEOUT) as ioc:
+        pending = put_pending(ioc, ["$(P)Sync:Setpoint", "$(P)Async:Setpoint"])
+        ioc.caput("$(P)Uptime.PROC", 1)
+        assert [pv.pvname for pv in pending if pv.put_complete] == []   # waiting for the PLC
+        started = time.monotonic()
+        ioc.proc.send_signal(signal.SIGTERM)
+        ioc.proc.wait(timeout=10 * TIME_SCALE)
+        assert time.monotonic() - started < 1.0 * TIME_SCALE, ioc.output[-2000:]
