@@ -121,6 +121,9 @@ typedef struct pydevRecord {
     char *disabled;                      /* why the record cannot run (set at init), or NULL */
     int running;                         /* atomic: queued or running in a worker */
     int timedOut;                        /* the watch thread completes the record: TIMEOUT */
+    pydevJob doneJob;                    /* completes a record whose awaitable has ended */
+    int orphan;                          /* atomic: the awaitable's record was completed by
+                                          * the watch thread; drop its outcome */
     struct pydevRecord *nextRecord;
 } pydevRecord;
 
@@ -363,6 +366,7 @@ static void disableRecord(dbCommon *prec, pydevRecord *rec, const char *why)
 
 static void runJob(pydevJob *job);
 static void expireJob(pydevJob *job);
+static void finishAwait(pydevJob *job);
 
 /* The STAT of a failure to read (inputs) or to write (outputs). */
 static epicsEnum16 ioAlarm(const pydevRecord *rec)
@@ -511,7 +515,7 @@ static int runInitial(pydevRecord *rec, const char *code, pydevResult *res)
         epicsSnprintf(err, sizeof(err), "out of memory");
     } else {
         pydevPyCall call = {prec->name, code, link.code, NULL, 0, &rec->target, 0, prec->tpro,
-                            1, &rec->log};
+                            1, &rec->log, NULL, NULL, 0.0};  /* an awaitable: waited for */
         rc = pydevPyRun(&call, res, &seconds) == 0 && res->kind == PYDEV_RESULT_VALUE ? 0 : -1;
         epicsSnprintf(err, sizeof(err), "%s", res->msg);
     }
@@ -577,6 +581,7 @@ static long initRecord(dbCommon *prec)
     rec->type = type;
     rec->job.run = runJob;
     rec->job.expire = expireJob;
+    rec->doneJob.run = finishAwait;
     rec->nextRecord = allRecords;
     allRecords = rec;
     /* Without the '@', EPICS takes the text for a PV name and leaves an empty INST_IO link */
@@ -726,24 +731,62 @@ static long readWrite(dbCommon *prec)
     return 0;
 }
 
+static void noteError(pydevRecord *rec)
+{
+    rec->errors++;
+    epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
+}
+
+/* On the event loop's thread (GIL, no record lock): the record's awaitable has ended and
+ * rec->result holds its outcome.  A worker completes the record, as it completes any. */
+static void awaitEnded(void *arg, int failed)
+{
+    pydevRecord *rec = arg;
+    if (failed)
+        noteError(rec);
+    pydevWorkersQueue(&rec->doneJob);
+}
+
+/* A worker: the second pass of a record whose awaitable ended (no GIL). */
+static void finishAwait(pydevJob *job)
+{
+    pydevRecord *rec = (pydevRecord *)((char *)job - offsetof(pydevRecord, doneJob));
+    dbCommon *prec = rec->prec;
+    if (epicsAtomicCmpAndSwapIntT(&rec->orphan, 1, 0) == 1) {
+        /* the watch thread completed it with a TIMEOUT alarm before the code returned */
+        epicsAtomicSetIntT(&rec->running, 0);
+        return;
+    }
+    epicsAtomicSetIntT(&rec->running, 0);
+    pydevWorkersCompleting();
+    dbScanLock(prec);
+    prec->rset->process(prec);
+    dbScanUnlock(prec);
+}
+
 /* In a worker, with the GIL and without the record lock: the link's code, with the field
  * macros copied at the first pass.  The statistics are this worker's to write until it
- * completes the record.  The seconds the code took. */
-static double runPython(pydevRecord *rec)
+ * completes the record.  The seconds the code took; *pending: its value is an awaitable,
+ * which now runs on the event loop and completes the record when it ends. */
+static double runPython(pydevRecord *rec, int *pending)
 {
     dbCommon *prec = rec->prec;
     pydevPyCall call = {prec->name, rec->link, rec->code.code, rec->code.macros,
                         rec->code.nmacros, &rec->target, rec->type->isOutput, prec->tpro,
-                        prec->tse == epicsTimeEventDeviceTime, &rec->log};
+                        prec->tse == epicsTimeEventDeviceTime, &rec->log,
+                        awaitEnded, rec, rec->job.timeout};
     double seconds = 0.0;
+    int rc;
+    *pending = 0;
     if (stopping) {
         pydevResultAlarm(&rec->result, ioAlarm(rec), INVALID_ALARM, "the IOC is shutting down");
         return 0.0;
     }
-    if (pydevPyRunEntered(&call, &rec->result, &seconds)) {
-        rec->errors++;
-        epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
-    }
+    rc = pydevPyRunEntered(&call, &rec->result, &seconds);
+    if (rc == PYDEV_PY_PENDING)
+        *pending = 1;
+    else if (rc)
+        noteError(rec);
     rec->runs++;
     rec->seconds += seconds;
     return seconds;
@@ -778,14 +821,21 @@ static const double BATCH_SECONDS = 0.0002;
 static void runJob(pydevJob *job)
 {
     pydevRecord *batch[BATCH_MAX];
+    const pydevJob *first = job;
     int i, n = 0, gil = pydevPyEnter();
     double spent = 0.0, seconds;
     do {
         pydevRecord *rec = (pydevRecord *)job;
-        batch[n++] = rec;
-        spent += seconds = runPython(rec);
+        int pending;
+        spent += seconds = runPython(rec, &pending);
         rec->job.batchable = rec->job.timeout <= 0 && seconds < BATCH_SECONDS;
-    } while (batch[0]->job.timeout <= 0 && n < BATCH_MAX && spent < BATCH_SECONDS &&
+        if (!pending)
+            batch[n++] = rec;
+        else if (!pydevWorkersClaim(&rec->job))
+            /* the watch thread completed the record meanwhile; the loop cannot end the task
+             * before we let go of the GIL, so its outcome will find this */
+            epicsAtomicSetIntT(&rec->orphan, 1);
+    } while (first->timeout <= 0 && n < BATCH_MAX && spent < BATCH_SECONDS &&
              (job = pydevWorkersTakeNext(runJob)) != NULL);
     pydevPyLeave(gil);
     for (i = 0; i < n; i++)
