@@ -21,10 +21,10 @@ pydev("from plc import Plc, AsyncPlc")
 pydev("from pydevice.poller import Poller")
 pydev("plc = Plc('$(PLC_HOST)', $(PLC_PORT), timeout=$(PLC_TIMEOUT))")
 pydev("aplc = AsyncPlc('$(PLC_HOST)', $(PLC_PORT), timeout=$(PLC_TIMEOUT))")
-# a register read in a thread of its own every 0.2 s, pushed to the Counter records (I/O Intr)
+# register 2 read every 0.2 s and pushed to the Counter records (I/O Intr): in a thread of its
+# own for the sync client, as a task on the IOC's event loop (pydev.loop) for the asyncio one
 pydev("plc_counter = Poller('plc:counter', lambda: plc.read_register(2), period=0.2)")
-pydev("aplc_counter = Poller('aplc:counter', lambda: aplc.read_register(2), period=0.2, start=False)")
-pydev("aplc.loop.call_soon_threadsafe(aplc.loop.create_task, aplc_counter.apoll())")
+pydev("aplc_counter = Poller('aplc:counter', lambda: aplc.read_register(2), period=0.2, loop=pydev.loop)")
 pydev("started = time.monotonic()")
 
 dbLoadRecords("modbus.db", "P=$(PREFIX)Sync:,DEV=plc")

@@ -8,8 +8,9 @@ The function runs in the poller's own thread (never in a pydev worker), so a dev
 holds that thread only.  What it returns is pushed with ``pydev.iointr``; when it raises, the
 records of the name get an alarm instead (the exception's own for a ``pydev.Alarm``, else
 COMM for an ``OSError``, TIMEOUT for a ``TimeoutError``, READ otherwise, all INVALID) and keep
-their last good value; the next value that comes clears it.  ``Poller.apoll`` is the same loop
-as a coroutine, for a function that is ``async``, run on an event loop of your choice.
+their last good value; the next value that comes clears it.  For a function that is ``async``
+give the poller an event loop: ``Poller("plc_counter", plc.read_counter, 0.2, loop=pydev.loop)``
+runs the same loop as a task there (``Poller.apoll``), and holds no thread at all.
 """
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ class Poller:
     kept from one call's start to the next, so a slow call is not followed by a burst.
     """
 
-    def __init__(self, name: str, read: Read, period: float, *, start: bool = True) -> None:
+    def __init__(self, name: str, read: Read, period: float, *, start: bool = True,
+                 loop: asyncio.AbstractEventLoop | None = None) -> None:
         if period <= 0:
             raise ValueError(f"Poller {name!r}: period must be > 0, not {period!r}")
         self.name = name
@@ -56,19 +58,28 @@ class Poller:
         self.last_error: BaseException | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.loop = loop
+        self._task: Any = None   # the apoll task's future, on a loop
         if start:
             self.start()
 
     def start(self) -> None:
-        """Start the polling thread (a daemon thread named after the iointr name)."""
-        if self._thread is None:
+        """Start polling: a task on ``loop`` if one was given, else a daemon thread named after
+        the iointr name."""
+        if self.loop is not None:
+            if self._task is None:
+                self._task = asyncio.run_coroutine_threadsafe(self.apoll(), self.loop)
+        elif self._thread is None:
             self._thread = threading.Thread(target=self._run, name=f"poll:{self.name}", daemon=True)
             self._thread.start()
             atexit.register(self.stop)
 
     def stop(self) -> None:
-        """Stop polling; a call under way finishes first (not waited for here)."""
+        """Stop polling; a call under way in the thread finishes first (not waited for
+        here), a task is cancelled."""
         self._stop.set()
+        if self._task is not None:
+            self._task.cancel()
 
     def poll_once(self) -> None:
         """One call and one push: the value, or the alarm for what the call raised."""
@@ -83,8 +94,7 @@ class Poller:
         pydev.iointr(self.name, value)
 
     async def apoll(self) -> None:
-        """The polling loop as a coroutine (``read`` may be ``async``): schedule it on a loop,
-        ``asyncio.run_coroutine_threadsafe(poller.apoll(), loop)``; cancel it to stop."""
+        """The polling loop as a coroutine (``read`` may be ``async``): what ``loop=`` runs."""
         while not self._stop.is_set():
             started = time.monotonic()
             try:
