@@ -61,10 +61,12 @@ class _Health:
         """The alarm for ``error``; COMM and TIMEOUT ones are repeated for ``retry`` s."""
         if isinstance(error, pydev.Alarm):
             return error
-        if isinstance(error, ModbusIOException) or isinstance(error, TimeoutError):
-            alarm = pydev.Alarm(f"{self.where}: no answer to {what}", stat="TIMEOUT")
+        # what the alarm says holds for every request until the PLC answers again: the device,
+        # not the request that found out
+        if isinstance(error, (ModbusIOException, TimeoutError)):
+            alarm = pydev.Alarm(f"no answer from {self.where}", stat="TIMEOUT")
         elif isinstance(error, (ConnectionException, OSError)):
-            alarm = pydev.Alarm(f"{self.where}: not connected ({what})", stat="COMM")
+            alarm = pydev.Alarm(f"not connected to {self.where}", stat="COMM")
         else:
             return pydev.Alarm(f"{self.where}: {what}: {error}", stat="READ")
         self.down, self.until = alarm, time.monotonic() + self.retry

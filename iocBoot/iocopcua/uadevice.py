@@ -100,7 +100,7 @@ class UaDevice:
                 await asyncio.wait_for(client.connect(), self.timeout)
             except (OSError, asyncio.TimeoutError, ua.UaError) as error:
                 await _close(client)
-                raise self._failed(error, "connect") from None
+                raise self._failed(error) from None
             self._client, self._down = client, None
             return client
 
@@ -111,13 +111,15 @@ class UaDevice:
             raise pydev.Alarm(f"{what}: {error}", stat="WRITE" if write else "READ") from None
         except (OSError, asyncio.TimeoutError, ua.UaError) as error:
             await self._drop()
-            raise self._failed(error, what) from None
+            raise self._failed(error) from None
 
-    def _failed(self, error: BaseException, what: str) -> pydev.Alarm:
+    def _failed(self, error: BaseException) -> pydev.Alarm:
+        # it holds for every request until the server answers again: it names the server,
+        # not the request that found out
         if isinstance(error, asyncio.TimeoutError):
-            alarm = pydev.Alarm(f"{self.url}: no answer to {what}", stat="TIMEOUT")
+            alarm = pydev.Alarm(f"no answer from {self.url}", stat="TIMEOUT")
         else:
-            alarm = pydev.Alarm(f"{self.url}: not connected ({what})", stat="COMM")
+            alarm = pydev.Alarm(f"not connected to {self.url}", stat="COMM")
         self._down, self._until = alarm, time.monotonic() + self.retry
         return alarm
 
@@ -128,7 +130,7 @@ class UaDevice:
 
     async def _lost(self, error: Exception) -> None:
         """asyncua saw the connection go (the server closed it, or stopped answering)."""
-        alarm = self._failed(error, "connection lost")
+        alarm = self._failed(error)
         if self._client is not None:
             self._client = None
             for name in self._subscribed.values():
@@ -147,7 +149,7 @@ class UaDevice:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # each failure is an alarm on the records, then retry
-                alarm = error if isinstance(error, pydev.Alarm) else self._failed(error, "subscribe")
+                alarm = error if isinstance(error, pydev.Alarm) else self._failed(error)
                 for name in self._subscribed.values():
                     pydev.iointr(name, alarm)
                 await self._drop()
