@@ -44,6 +44,7 @@
 #include "pydevValue.h"
 #include "pydevIointr.h"
 #include "pydevWorkers.h"
+#include "pydevLanes.h"
 #include "pydevStats.h"
 #include "pydevPython.h"
 #include "pydevRecord.h"
@@ -124,6 +125,8 @@ typedef struct pydevRecord {
     pydevJob doneJob;                    /* completes a record whose awaitable has ended */
     int orphan;                          /* atomic: the awaitable's record was completed by
                                           * the watch thread; drop its outcome */
+    pydevLane *lane;                     /* info(pydev:lane): runs one at a time with its
+                                          * lane's other records; NULL: straight to the pool */
     struct pydevRecord *nextRecord;
 } pydevRecord;
 
@@ -367,6 +370,7 @@ static void disableRecord(dbCommon *prec, pydevRecord *rec, const char *why)
 static void runJob(pydevJob *job);
 static void expireJob(pydevJob *job);
 static void finishAwait(pydevJob *job);
+static void dropJob(pydevJob *job);
 
 /* The STAT of a failure to read (inputs) or to write (outputs). */
 static epicsEnum16 ioAlarm(const pydevRecord *rec)
@@ -460,6 +464,24 @@ static int ensureBuffer(pydevRecord *rec)
     free(*buffer);
     *buffer = mine;
     return 0;
+}
+
+/* info(pydev:lane, "plc1"): the record's lane; 0, or -1 with err saying why. */
+static int setupLane(pydevRecord *rec, char *err, size_t errlen)
+{
+    char *name = infoCopy(rec->prec, "pydev:lane");
+    int rc = 0;
+    if (!name)
+        return 0;
+    if (!*name) {
+        epicsSnprintf(err, errlen, "info(pydev:lane) needs a name, e.g. \"plc1\"");
+        rc = -1;
+    } else if (!(rec->lane = pydevLaneFind(name))) {
+        epicsSnprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    free(name);
+    return rc;
 }
 
 /* Everything a record needs before it can process; on failure err says why. */
@@ -581,6 +603,7 @@ static long initRecord(dbCommon *prec)
     rec->type = type;
     rec->job.run = runJob;
     rec->job.expire = expireJob;
+    rec->job.drop = dropJob;
     rec->doneJob.run = finishAwait;
     rec->nextRecord = allRecords;
     allRecords = rec;
@@ -597,6 +620,8 @@ static long initRecord(dbCommon *prec)
     rec->job.batchable = rec->job.timeout == 0;  /* until a run says otherwise */
     if (rec->job.timeout < 0)
         disableRecord(prec, rec, "info(pydev:timeout) must be seconds, e.g. \"2.5\"");
+    else if (setupLane(rec, err, sizeof(err)))
+        disableRecord(prec, rec, err);
     else if (setupRecord(rec, err, sizeof(err)))
         disableRecord(prec, rec, err);
     else {
@@ -727,8 +752,28 @@ static long readWrite(dbCommon *prec)
     snapshotMacros(rec);
     prec->pact = TRUE;
     epicsAtomicSetIntT(&rec->running, 1);
-    pydevWorkersQueue(&rec->job);
+    if (rec->lane)
+        pydevLaneQueue(rec->lane, &rec->job);
+    else
+        pydevWorkersQueue(&rec->job);
     return 0;
+}
+
+/* The record's run has ended (completed, or its late result dropped): its lane's next. */
+static void laneDone(pydevRecord *rec)
+{
+    if (rec->lane)
+        pydevLaneDone(rec->lane, &rec->job);
+}
+
+/* What is left of the record's time limit, counted from when it was queued (0: none). */
+static double timeLeft(const pydevRecord *rec)
+{
+    double left;
+    if (rec->job.timeout <= 0)
+        return 0.0;
+    left = rec->job.timeout - (pydevWorkersNow() - rec->job.queuedAt);
+    return left > 0.001 ? left : 0.001;
 }
 
 static void noteError(pydevRecord *rec)
@@ -755,6 +800,7 @@ static void finishAwait(pydevJob *job)
     if (epicsAtomicCmpAndSwapIntT(&rec->orphan, 1, 0) == 1) {
         /* the watch thread completed it with a TIMEOUT alarm before the code returned */
         epicsAtomicSetIntT(&rec->running, 0);
+        laneDone(rec);
         return;
     }
     epicsAtomicSetIntT(&rec->running, 0);
@@ -762,6 +808,7 @@ static void finishAwait(pydevJob *job)
     dbScanLock(prec);
     prec->rset->process(prec);
     dbScanUnlock(prec);
+    laneDone(rec);
 }
 
 /* In a worker, with the GIL and without the record lock: the link's code, with the field
@@ -774,7 +821,7 @@ static double runPython(pydevRecord *rec, int *pending)
     pydevPyCall call = {prec->name, rec->link, rec->code.code, rec->code.macros,
                         rec->code.nmacros, &rec->target, rec->type->isOutput, prec->tpro,
                         prec->tse == epicsTimeEventDeviceTime, &rec->log,
-                        awaitEnded, rec, rec->job.timeout};
+                        awaitEnded, rec, timeLeft(rec)};
     double seconds = 0.0;
     int rc;
     *pending = 0;
@@ -799,6 +846,7 @@ static void complete(pydevRecord *rec)
     if (!pydevWorkersClaim(&rec->job)) {
         /* too late: the record was completed with a TIMEOUT alarm; drop this result */
         epicsAtomicSetIntT(&rec->running, 0);
+        laneDone(rec);
         return;
     }
     epicsAtomicSetIntT(&rec->running, 0);
@@ -806,6 +854,7 @@ static void complete(pydevRecord *rec)
     dbScanLock(prec);
     prec->rset->process(prec);
     dbScanUnlock(prec);
+    laneDone(rec);
 }
 
 /* A batch: a worker runs the code of up to BATCH_MAX queued records under one hold of the
@@ -856,6 +905,16 @@ static void expireJob(pydevJob *job)
     dbScanUnlock(prec);
 }
 
+/* The pool's or the lane's watch: the record waited past its time limit and never ran.
+ * Complete it with TIMEOUT/INVALID; it may run again at once. */
+static void dropJob(pydevJob *job)
+{
+    pydevRecord *rec = (pydevRecord *)job;
+    expireJob(job);
+    epicsAtomicSetIntT(&rec->running, 0);
+    laneDone(rec);
+}
+
 static long initDevice(int after)
 {
     static int started;
@@ -904,6 +963,8 @@ static void pydevReportRecords(const char *typeName, int level)
             printf("  iointr '%s'", rec->code.iointrName);
         if (rec->raw)
             printf("  raw (%s)", rec->type->isOutput ? "RBV" : "RVAL");
+        if (rec->lane)
+            printf("  lane '%s'", pydevLaneName(rec->lane));
         if (rec->disabled)
             printf("  DISABLED: %s", rec->disabled);
         else if (rec->lastError[0])
@@ -917,6 +978,7 @@ static void pydevReportRecords(const char *typeName, int level)
 void pydevReport(int level)
 {
     pydevWorkersReport(level);
+    pydevLanesReport(level);
     pydevIointrReport(level);
     if (level > 0)
         pydevReportRecords(NULL, level);
