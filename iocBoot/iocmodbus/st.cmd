@@ -1,6 +1,7 @@
 # A Modbus TCP PLC through pymodbus, twice: on its sync client (Sync: records, modbus.db) and on
-# its asyncio client (Async: records, modbus-async.db). Run from this directory:
-#   ../../.venv/bin/python simplc.py 5020 &      (a simulated PLC, when there is no real one)
+# its asyncio client (Async: records, modbus-async.db). From this directory, a simulated PLC
+# (when there is no real one) in one terminal and the IOC in another (docs/devices.md):
+#   ../../.venv/bin/python simplc.py 5020
 #   ../../bin/*/pydevIoc st.cmd
 # PLC_HOST, PLC_PORT and PLC_TIMEOUT (seconds) choose the PLC; PREFIX the records' names.
 

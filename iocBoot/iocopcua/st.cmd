@@ -1,6 +1,7 @@
 # An OPC UA server through asyncua: reads, writes and a data-change subscription (opcua.db).
-# Run from this directory:
-#   ../../.venv/bin/python simserver.py 4840 &    (a simulated server, when there is no real one)
+# From this directory, a simulated server (when there is no real one) in one terminal and the
+# IOC in another (docs/devices.md):
+#   ../../.venv/bin/python simserver.py 4840
 #   ../../bin/*/pydevIoc st.cmd
 # OPCUA_URL and OPCUA_TIMEOUT (seconds) choose the server; PREFIX the records' names.
 
