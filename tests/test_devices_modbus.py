@@ -3,14 +3,13 @@ loopback: values, writes, polled pushes, a PLC killed and back, a PLC that never
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
+from device_helpers import Silent, free_port, put_pending
 from harness import ROOT, TIME_SCALE, Ioc, poll, random_prefix
 
 pytest.importorskip("pymodbus", reason="pymodbus is in requirements-test.txt (make venv)")
@@ -19,12 +18,6 @@ from pymodbus.client import ModbusTcpClient  # noqa: E402
 BOOT = ROOT / "iocBoot" / "iocmodbus"
 KINDS = ["Sync", "Async"]            # plc.Plc (sync client) and plc.AsyncPlc (asyncio client)
 DEVICE_RECORDS = ["Temp", "Running", "Block", "Counter"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SimPlc:
@@ -53,28 +46,6 @@ class SimPlc:
 
     def coil(self, address: int) -> bool:
         return self.client.read_coils(address, count=1).bits[0]
-
-
-class Silent:
-    """A TCP port that accepts connections and never answers (a PLC that hangs)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                self.held.append(self.sock.accept()[0])
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
 
 
 def modbus_ioc(port: int, timeout: float = 0.5) -> Ioc:
@@ -171,17 +142,6 @@ def hung(silent):
     device repeats its TIMEOUT for a while instead of asking again)."""
     with modbus_ioc(silent.port, timeout=HUNG_TIMEOUT) as ioc:
         yield ioc
-
-
-def put_pending(ioc: Ioc, names: list[str]) -> list:
-    """Put to each record with a completion callback; the PVs, to see which completed."""
-    pending = []
-    for name in names:
-        pv = ioc.pv(name)
-        assert pv.wait_for_connection(5 * TIME_SCALE)
-        pv.put(1, use_complete=True)
-        pending.append(pv)
-    return pending
 
 
 def test_a_plc_that_never_answers_leaves_the_other_records_their_workers(hung):

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
+from device_helpers import Silent, free_port, put_pending
 from harness import ROOT, TIME_SCALE, Ioc, poll, random_prefix
-from test_devices_modbus import Silent, free_port, put_pending
 
 pytest.importorskip("asyncua", reason="asyncua is in requirements-test.txt (make venv)")
 from asyncua import Client, ua  # noqa: E402
