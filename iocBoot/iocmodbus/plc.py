@@ -94,16 +94,11 @@ class Plc:
         self.device_id = device_id
         # retries=0: one request, one timeout; our retry period replaces the client's own
         self._client = ModbusTcpClient(host, port=port, timeout=timeout, retries=0)
-        self._timeout = timeout
         self._lock = threading.Lock()
         self._health = _Health(self.where, retry)
 
     def _call(self, what: str, request: Callable[[], Any], write: bool = False) -> Any:
-        # a caller that cannot have the connection within the timeout would wait longer than
-        # the PLC itself is allowed to: it gets the same TIMEOUT
-        if not self._lock.acquire(timeout=self._timeout):
-            raise pydev.Alarm(f"{self.where}: busy, {what} not sent", stat="TIMEOUT")
-        try:
+        with self._lock:   # waits for at most one request under way, bounded by its timeout
             self._health.check()
             try:
                 if not self._client.connected and not self._client.connect():
@@ -114,8 +109,6 @@ class Plc:
                 raise self._health.failed(error, what) from None
             self._health.ok()
             return _answer(response, what, self.where, write)
-        finally:
-            self._lock.release()
 
     def read_register(self, address: int) -> int:
         """Holding register ``address``."""
