@@ -18,6 +18,16 @@ record(ao, "$(P)wraises") { field(DTYP, "pydev") field(OUT, "@await broken()") }
 record(ai, "$(P)forever") { field(DTYP, "pydev") field(INP, "@await forever()") info(pydev:timeout, "0.5") }
 record(ai, "$(P)plain") { field(DTYP, "pydev") field(INP, "@1.5") }
 record(longin, "$(P)io") { field(DTYP, "pydev") field(INP, "@pydev.iointr('fromtask')") field(SCAN, "I/O Intr") }
+record(ai, "$(P)refused") { field(DTYP, "pydev") field(INP, "@fail(ConnectionRefusedError(111, 'Connection refused'))") }
+record(ao, "$(P)wrefused") { field(DTYP, "pydev") field(OUT, "@fail(ConnectionResetError(104, 'Connection reset by peer'))") }
+record(ai, "$(P)oserror") { field(DTYP, "pydev") field(INP, "@fail(OSError(113, 'No route to host'))") }
+record(ai, "$(P)timeout") { field(DTYP, "pydev") field(INP, "@fail(TimeoutError('the device did not answer'))") }
+record(ao, "$(P)wtimeout") { field(DTYP, "pydev") field(OUT, "@fail(TimeoutError('the device did not answer'))") }
+record(ai, "$(P)arefused") { field(DTYP, "pydev") field(INP, "@await afail(ConnectionRefusedError(111, 'Connection refused'))") }
+record(ai, "$(P)atimeout") { field(DTYP, "pydev") field(INP, "@await asyncio.wait_for(asyncio.sleep(10), 0.05)") }
+record(longin, "$(P)iolost") { field(DTYP, "pydev") field(INP, "@pydev.iointr('lost')") field(SCAN, "I/O Intr") }
+record(ai, "$(P)longalarm") { field(DTYP, "pydev") field(INP, "@fail(pydev.Alarm(LONG, stat='HWLIMIT', sevr='MAJOR'))") }
+record(ai, "$(P)longexc") { field(DTYP, "pydev") field(INP, "@await afail(RuntimeError(LONG))") }
 record(ai, "$(P)pushes") { field(DTYP, "pydev") field(INP, "@await push_later(5)") }
 """
 SLEEPERS = "".join(
@@ -50,6 +60,12 @@ async def push_later(value):
     await asyncio.sleep(0.01)
     pydev.iointr('fromtask', value)
     return value
+LONG = 'the pressure gauge on the north beamline reports a fault: ' + 'x' * 60 + ' END'
+def fail(exc):
+    raise exc
+async def afail(exc):
+    await asyncio.sleep(0)
+    raise exc
 async def where():
     await asyncio.sleep(0)
     return threading.current_thread().name
@@ -141,6 +157,38 @@ def test_pydevfile_with_top_level_await_runs_on_the_loop(ioc, tmp_path):
 def test_thread_style_code_keeps_working_beside_awaiting_code(ioc):
     ioc.py("import time\nsink['t'] = time.time()")
     assert ioc.pyeval("isinstance(sink['t'], float)") is True
+
+
+@pytest.mark.parametrize("pv,stat", [
+    ("refused", "COMM"), ("wrefused", "COMM"), ("oserror", "COMM"), ("arefused", "COMM"),
+    ("timeout", "TIMEOUT"), ("wtimeout", "TIMEOUT"), ("atimeout", "TIMEOUT"),
+])
+def test_connection_errors_are_comm_and_timeouts_timeout(ioc, pv, stat):
+    ioc.caput(f"$(P){pv}.PROC", 1)
+    assert ioc.alarm(f"$(P){pv}")[:2] == (stat, "INVALID")
+
+
+def test_a_pushed_connection_error_is_comm(ioc):
+    ioc.py("pydev.iointr('lost', ConnectionAbortedError('server went away'))")
+    assert poll(lambda: ioc.alarm("$(P)iolost")[:2] == ("COMM", "INVALID"))
+
+
+LONG = "the pressure gauge on the north beamline reports a fault: " + "x" * 60 + " END"
+
+
+def test_a_long_alarm_message_fills_amsg_and_reaches_the_console_whole(ioc):
+    ioc.caput("$(P)longalarm.PROC", 1)
+    stat, _, amsg = ioc.alarm("$(P)longalarm")
+    assert stat == "HWLIMIT"
+    assert LONG.startswith(amsg) and len(amsg) >= 38  # what AMSG holds
+    assert ioc.wait_for(f"pydev.Alarm HWLIMIT/MAJOR: {LONG}\n"), ioc.output[-1000:]
+
+
+def test_a_long_message_of_an_awaited_exception_fills_amsg_and_reaches_the_console_whole(ioc):
+    ioc.caput("$(P)longexc.PROC", 1)
+    amsg = ioc.alarm("$(P)longexc")[2]
+    assert LONG.startswith(amsg) and len(amsg) >= 38
+    assert ioc.wait_for(f"RuntimeError: {LONG}\n"), ioc.output[-1000:]
 
 
 EXIT_DB = """

@@ -218,6 +218,26 @@ static int logAllowed(pydevPyLog *log, unsigned long *suppressed)
     return 1;
 }
 
+/* The console line of a raised pydev.Alarm, with its whole message (AMSG has what fits). */
+static void printAlarm(const char *name, PyObject *exc, const pydevResult *res)
+{
+    PyObject *text = PyObject_GetAttrString(exc, "message");
+    PyObject *str = text ? PyObject_Str(text) : NULL;
+    const char *msg = str ? PyUnicode_AsUTF8(str) : NULL;
+    size_t size = strlen(name) + (msg ? strlen(msg) : strlen(res->msg)) + 64;
+    char *line = malloc(size);
+    PyErr_Clear();
+    if (line) {
+        epicsSnprintf(line, size, "pydev: %s: pydev.Alarm %s/%s: %s", name,
+                      epicsAlarmConditionStrings[res->stat],
+                      epicsAlarmSeverityStrings[res->sevr], msg ? msg : res->msg);
+        printLines(line);  /* errlog keeps 256 bytes of a call */
+        free(line);
+    }
+    Py_XDECREF(str);
+    Py_XDECREF(text);
+}
+
 /* Take the pending exception: alarm result, and a rate-limited traceback on the console. */
 static void failRun(const pydevPyCall *call, pydevResult *res)
 {
@@ -231,9 +251,7 @@ static void failRun(const pydevPyCall *call, pydevResult *res)
     alarmFromException(exc, call->isOutput, res);
     if (PyObject_IsInstance(exc, alarmType) == 1) {
         if (logAllowed(call->log, &suppressed))
-            errlogPrintf("pydev: %s: pydev.Alarm %s/%s: %s\n", call->name,
-                         epicsAlarmConditionStrings[res->stat],
-                         epicsAlarmSeverityStrings[res->sevr], res->msg);
+            printAlarm(call->name, exc, res);
     } else if (logAllowed(call->log, &suppressed)) {
         printLinkException(call->name, call->link, "", exc);
         if (suppressed)
