@@ -54,10 +54,11 @@ class SimServer:
         asyncio.run(self._session(f"ns=2;s=Tank.{name}", value, vtype))
 
 
-def opcua_ioc(url: str, timeout: float = 1.0) -> Ioc:
+def opcua_ioc(url: str, timeout: float = 1.0, retry: float = 1.0) -> Ioc:
     prefix = random_prefix()
     return Ioc(st_cmd=BOOT / "st.cmd", cwd=BOOT, prefix=prefix,
-               env={"PREFIX": prefix, "OPCUA_URL": url, "OPCUA_TIMEOUT": str(timeout)})
+               env={"PREFIX": prefix, "OPCUA_URL": url, "OPCUA_TIMEOUT": str(timeout),
+                    "OPCUA_RETRY": str(retry)})
 
 
 @pytest.fixture(scope="module")
@@ -127,17 +128,16 @@ def silent():
 
 @pytest.fixture(scope="module")
 def hung(silent):
-    with opcua_ioc(f"opc.tcp://127.0.0.1:{silent.port}/", timeout=HUNG_TIMEOUT) as ioc:
+    """An IOC whose server never answers; OPCUA_RETRY=0: every request waits out HUNG_TIMEOUT
+    (see test_devices_modbus.hung)."""
+    with opcua_ioc(f"opc.tcp://127.0.0.1:{silent.port}/", timeout=HUNG_TIMEOUT, retry=0) as ioc:
         yield ioc
 
 
-def test_a_server_that_never_answers_times_out_the_device_records_only(hung):
+def test_a_server_that_never_answers_leaves_the_other_records_their_workers(hung):
     pending = put_pending(hung, ["$(P)Tank:Setpoint", "$(P)Tank:Pump"])
     hung.caput("$(P)Uptime.PROC", 1)   # completes while the server's requests hang
     assert [pv.pvname for pv in pending if pv.put_complete] == []
-    for name in ("Level", "Setpoint", "Counter"):
-        assert poll(lambda: hung.alarm(f"$(P)Tank:{name}")[:2] == ("TIMEOUT", "INVALID"),
-                    timeout=2 * HUNG_TIMEOUT + 2), (name, hung.alarm(f"$(P)Tank:{name}"))
     assert hung.alarm("$(P)Uptime")[1] == "NO_ALARM"
 
 
@@ -148,3 +148,14 @@ def test_sigterm_with_a_request_pending_exits_within_a_second(hung):
     hung.proc.send_signal(signal.SIGTERM)
     hung.proc.wait(timeout=10 * TIME_SCALE)
     assert time.monotonic() - started < 1.0 * TIME_SCALE, hung.output[-2000:]
+
+
+def test_a_server_that_never_answers_times_out_its_records(silent):
+    # OPCUA_RETRY as by default: after the first TIMEOUT every record fails at once for a second
+    with opcua_ioc(f"opc.tcp://127.0.0.1:{silent.port}/", timeout=HUNG_TIMEOUT) as hung:
+        for name in ("Level", "Counter", "SetpointRbv"):
+            assert poll(lambda: hung.alarm(f"$(P)Tank:{name}")[:2] == ("TIMEOUT", "INVALID"),
+                        timeout=2 * HUNG_TIMEOUT + 2), (name, hung.alarm(f"$(P)Tank:{name}"))
+        hung.caput("$(P)Tank:Setpoint", 1, timeout=3 * HUNG_TIMEOUT)
+        assert hung.alarm("$(P)Tank:Setpoint")[:2] == ("TIMEOUT", "INVALID")
+        assert hung.alarm("$(P)Uptime")[1] == "NO_ALARM"

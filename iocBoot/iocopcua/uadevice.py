@@ -153,7 +153,7 @@ class UaDevice:
                 for name in self._subscribed.values():
                     pydev.iointr(name, alarm)
                 await self._drop()
-            await asyncio.sleep(self.retry)
+            await asyncio.sleep(max(self.retry, self.period_ms / 1000))   # never a busy loop
 
 
 class _Push:
