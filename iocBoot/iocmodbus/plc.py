@@ -1,9 +1,9 @@
 """A Modbus TCP PLC behind EPICS records, with pymodbus: copy this file and adapt it.
 
-Two classes with the same methods, one on pymodbus' sync client and one on its asyncio
-client; the records (modbus.db) call them the same way:
+Two classes with the same methods, one on pymodbus' sync client (modbus.db calls them) and
+one on its asyncio client, whose methods are coroutines (modbus-async.db awaits them):
 
-    plc = Plc("192.168.1.20", 502)           # nothing is sent yet: it connects on first use
+    plc = Plc("plc1.example", 502)            # nothing is sent yet: it connects on first use
     plc.read_register(0)                      # holding register 0 -> int
     plc.write_register(1, 1234)               # holding register 1 <- 1234
     plc.read_registers(10, 8)                 # holding registers 10..17 -> list of int

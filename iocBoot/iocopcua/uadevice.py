@@ -1,9 +1,9 @@
 """An OPC UA server behind EPICS records, with asyncua's asyncio client: copy and adapt.
 
-    ua = UaDevice("opc.tcp://192.168.1.30:4840/")   # nothing is sent yet
-    await ua.read("ns=2;s=Tank.Level")                # in a link: @await ua.read('...')
-    await ua.write("ns=2;s=Tank.Setpoint", 21.5)      # written as the variable's own type
-    ua.subscribe("ns=2;s=Tank.Counter", "tank_counter")  # data changes -> pydev.iointr
+    tank = UaDevice("opc.tcp://plc1.example:4840/")      # nothing is sent yet
+    await tank.read("ns=2;s=Tank.Level")                   # in a link: @await tank.read('...')
+    await tank.write("ns=2;s=Tank.Setpoint", 21.5)         # written as the variable's own type
+    tank.subscribe("ns=2;s=Tank.Counter", "tank:counter")  # data changes -> pydev.iointr
 
 What it does, so that a record says what is wrong with the server:
 
@@ -18,7 +18,7 @@ What it does, so that a record says what is wrong with the server:
 - After a COMM or TIMEOUT failure calls fail at once with the same alarm for ``retry`` seconds,
   then one tries again: a server that hangs costs one ``timeout`` per ``retry`` period.
 - Everything runs on one asyncio event loop (``pydev.loop`` in an IOC that has one), so the
-  client is used by one thread only, as asyncio wants; threads call ``ua.run(coro)``.
+  client is used by one thread only, as asyncio wants; threads call ``tank.run(coro)``.
 """
 from __future__ import annotations
 
