@@ -31,7 +31,7 @@ def alarm_for(error: BaseException) -> pydev.Alarm:
     ``OSError``/``ConnectionError``, TIMEOUT for ``TimeoutError``, READ for anything else."""
     if isinstance(error, pydev.Alarm):
         return error
-    if isinstance(error, TimeoutError):
+    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):   # two classes before 3.11
         stat = "TIMEOUT"
     elif isinstance(error, OSError):
         stat = "COMM"
