@@ -25,6 +25,7 @@
 #include <drvSup.h>
 #include <epicsAtomic.h>
 #include <epicsExport.h>
+#include <epicsMutex.h>
 #include <epicsStdio.h>
 #include <epicsString.h>
 #include <errlog.h>
@@ -122,9 +123,10 @@ typedef struct pydevRecord {
     char *disabled;                      /* why the record cannot run (set at init), or NULL */
     int running;                         /* atomic: queued or running in a worker */
     int timedOut;                        /* the watch thread completes the record: TIMEOUT */
-    pydevJob doneJob;                    /* completes a record whose awaitable has ended */
+    struct pydevRecord *nextFinished;    /* its awaitable has ended: see `finished` */
     int orphan;                          /* atomic: the awaitable's record was completed by
                                           * the watch thread; drop its outcome */
+    int awaitMet;                        /* atomic: see meetAwait */
     pydevLane *lane;                     /* info(pydev:lane): runs one at a time with its
                                           * lane's other records; NULL: straight to the pool */
     struct pydevRecord *nextRecord;
@@ -369,7 +371,6 @@ static void disableRecord(dbCommon *prec, pydevRecord *rec, const char *why)
 
 static void runJob(pydevJob *job);
 static void expireJob(pydevJob *job);
-static void finishAwait(pydevJob *job);
 static void dropJob(pydevJob *job);
 
 /* The STAT of a failure to read (inputs) or to write (outputs). */
@@ -604,7 +605,6 @@ static long initRecord(dbCommon *prec)
     rec->job.run = runJob;
     rec->job.expire = expireJob;
     rec->job.drop = dropJob;
-    rec->doneJob.run = finishAwait;
     rec->nextRecord = allRecords;
     allRecords = rec;
     /* Without the '@', EPICS takes the text for a PV name and leaves an empty INST_IO link */
@@ -751,6 +751,7 @@ static long readWrite(dbCommon *prec)
     }
     snapshotMacros(rec);
     prec->pact = TRUE;
+    epicsAtomicSetIntT(&rec->awaitMet, 0);
     epicsAtomicSetIntT(&rec->running, 1);
     if (rec->lane)
         pydevLaneQueue(rec->lane, &rec->job);
@@ -782,6 +783,66 @@ static void noteError(pydevRecord *rec)
     epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
 }
 
+/* Records whose awaitable ended, waiting for their second pass.  One pool job completes all
+ * that are there: tasks end in bursts (10,000 sleeps end in one turn of the loop), and a job
+ * each woke a worker for every record. */
+static struct {
+    epicsMutexId lock;
+    pydevRecord *head, *tail;
+    int queued;                          /* the job is queued or running */
+    pydevJob job;
+} finished;
+
+static void queueFinished(pydevRecord *rec)
+{
+    int kick;
+    epicsMutexMustLock(finished.lock);
+    rec->nextFinished = NULL;
+    if (finished.tail)
+        finished.tail->nextFinished = rec;
+    else
+        finished.head = rec;
+    finished.tail = rec;
+    kick = !finished.queued;
+    finished.queued = 1;
+    epicsMutexUnlock(finished.lock);
+    if (kick)
+        pydevWorkersQueue(&finished.job);
+}
+
+static void finishAwait(pydevRecord *rec);
+
+/* A worker (no GIL): the second passes of the records in `finished`, until there is none. */
+static void runFinished(pydevJob *job)
+{
+    (void)job;
+    for (;;) {
+        pydevRecord *rec;
+        epicsMutexMustLock(finished.lock);
+        if ((rec = finished.head) != NULL) {
+            finished.head = rec->nextFinished;
+            if (!finished.head)
+                finished.tail = NULL;
+        } else {
+            finished.queued = 0;
+        }
+        epicsMutexUnlock(finished.lock);
+        if (!rec)
+            return;
+        finishAwait(rec);
+    }
+}
+
+/* The worker that handed the awaitable over has claimed the run (or found it expired), and
+ * the awaitable has ended: whichever comes second queues the second pass.  The loop can run
+ * the task before the worker claims (the GIL changes hands while Python runs), so
+ * finishAwait must not look at `orphan` before both happened. */
+static void meetAwait(pydevRecord *rec)
+{
+    if (epicsAtomicIncrIntT(&rec->awaitMet) == 2)
+        queueFinished(rec);
+}
+
 /* On the event loop's thread (GIL, no record lock): the record's awaitable has ended and
  * rec->result holds its outcome.  A worker completes the record, as it completes any. */
 static void awaitEnded(void *arg, int failed)
@@ -789,13 +850,12 @@ static void awaitEnded(void *arg, int failed)
     pydevRecord *rec = arg;
     if (failed)
         noteError(rec);
-    pydevWorkersQueue(&rec->doneJob);
+    meetAwait(rec);
 }
 
 /* A worker: the second pass of a record whose awaitable ended (no GIL). */
-static void finishAwait(pydevJob *job)
+static void finishAwait(pydevRecord *rec)
 {
-    pydevRecord *rec = (pydevRecord *)((char *)job - offsetof(pydevRecord, doneJob));
     dbCommon *prec = rec->prec;
     if (epicsAtomicCmpAndSwapIntT(&rec->orphan, 1, 0) == 1) {
         /* the watch thread completed it with a TIMEOUT alarm before the code returned */
@@ -876,14 +936,18 @@ static void runJob(pydevJob *job)
     do {
         pydevRecord *rec = (pydevRecord *)job;
         int pending;
-        spent += seconds = runPython(rec, &pending);
+        seconds = runPython(rec, &pending);
         rec->job.batchable = rec->job.timeout <= 0 && seconds < BATCH_SECONDS;
-        if (!pending)
+        if (!pending) {
             batch[n++] = rec;
-        else if (!pydevWorkersClaim(&rec->job))
-            /* the watch thread completed the record meanwhile; the loop cannot end the task
-             * before we let go of the GIL, so its outcome will find this */
-            epicsAtomicSetIntT(&rec->orphan, 1);
+            spent += seconds;
+        } else {
+            /* nothing of it waits for this batch: it counts towards no limit, so a worker
+             * hands a burst of awaiting records to the loop under one hold of the GIL */
+            if (!pydevWorkersClaim(&rec->job))
+                epicsAtomicSetIntT(&rec->orphan, 1);  /* the watch thread completed it */
+            meetAwait(rec);
+        }
     } while (first->timeout <= 0 && n < BATCH_MAX && spent < BATCH_SECONDS &&
              (job = pydevWorkersTakeNext(runJob)) != NULL);
     pydevPyLeave(gil);
@@ -926,6 +990,8 @@ static long initDevice(int after)
     started = 1;
     pydevIointrInit();
     pydevStatsInit();
+    finished.lock = epicsMutexMustCreate();
+    finished.job.run = runFinished;
     initHookRegister(checkCodeRunners);
     if (pydevPyInit())
         return -1;

@@ -11,6 +11,8 @@ link is free at once.  When the task ends, ``done`` gets its outcome on the loop
 from __future__ import annotations
 
 import asyncio
+import collections
+import functools
 import threading
 from typing import Any, Awaitable, Callable
 
@@ -18,7 +20,6 @@ __all__ = ["start", "schedule", "run", "cancel_all", "shutdown", "Expired"]
 
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
-_tasks: set[asyncio.Future[Any]] = set()
 
 
 class Expired(TimeoutError):
@@ -50,34 +51,52 @@ def _begin(awaitable: Awaitable[Any], done: Callable[[bool, Any], None],
     """On the loop: run awaitable as a task; done(ok, value or exception) when it ends."""
     assert _loop is not None
     try:
-        task = asyncio.ensure_future(awaitable)
+        task = (_loop.create_task(awaitable) if asyncio.iscoroutine(awaitable)
+                else asyncio.ensure_future(awaitable))
     except BaseException as exc:  # not awaitable after all, or the loop is closing
         done(False, exc)
         return
-    _tasks.add(task)
-    timer = None
-    if timeout > 0:
-        timer = _loop.call_later(timeout, _expire, task, timeout)
+    timer = _loop.call_later(timeout, _expire, task, timeout) if timeout > 0 else None
+    task.add_done_callback(functools.partial(_finished, done, timer))
 
-    def finished(task: asyncio.Future[Any]) -> None:
-        _tasks.discard(task)
-        if timer is not None:
-            timer.cancel()
+
+def _finished(done: Callable[[bool, Any], None], timer: asyncio.TimerHandle | None,
+              task: asyncio.Future[Any]) -> None:
+    """The task ended: its outcome to done."""
+    if timer is not None:
+        timer.cancel()
+    if task.cancelled():
         expired = getattr(task, "_pydev_expired", None)
-        if task.cancelled():
-            done(False, Expired(f"no result within {expired:g} s") if expired is not None
-                 else asyncio.CancelledError("cancelled"))
-        elif task.exception() is not None:
-            done(False, task.exception())
-        else:
-            done(True, task.result())
-
-    task.add_done_callback(finished)
+        done(False, Expired(f"no result within {expired:g} s") if expired is not None
+             else asyncio.CancelledError("cancelled"))
+        return
+    exc = task.exception()
+    if exc is not None:
+        done(False, exc)
+    else:
+        done(True, task.result())
 
 
 def _expire(task: asyncio.Future[Any], timeout: float) -> None:
     task._pydev_expired = timeout  # type: ignore[attr-defined]
     task.cancel()
+
+
+# Awaitables handed over and not yet started.  The loop is woken once for all that come
+# while it is busy, not once each: every wake-up moves the GIL between the thread that
+# schedules and the loop's, and 10,000 of them cost far more than the tasks themselves.
+_incoming: collections.deque[tuple[Awaitable[Any], Callable[[bool, Any], None], float]] = \
+    collections.deque()
+_armed_lock = threading.Lock()
+_armed = False  # a _drain is on its way: later awaitables go with it
+
+
+def _drain() -> None:
+    global _armed
+    with _armed_lock:
+        _armed = False  # from here on a schedule() wakes the loop again
+    while _incoming:
+        _begin(*_incoming.popleft())
 
 
 def schedule(awaitable: Awaitable[Any], done: Callable[[bool, Any], None],
@@ -88,13 +107,23 @@ def schedule(awaitable: Awaitable[Any], done: Callable[[bool, Any], None],
     still running after ``timeout`` seconds (0: no limit) is cancelled, and ``value`` is an
     :class:`Expired`.  Never waits.
     """
+    global _armed
     loop = start()
+    _incoming.append((awaitable, done, timeout))
+    with _armed_lock:
+        if _armed:
+            return
+        _armed = True
     try:
-        loop.call_soon_threadsafe(_begin, awaitable, done, timeout)
+        loop.call_soon_threadsafe(_drain)
     except RuntimeError as exc:  # the loop was closed at exit
-        if asyncio.iscoroutine(awaitable):
-            awaitable.close()
-        done(False, exc)
+        with _armed_lock:
+            _armed = False
+        while _incoming:
+            item, late, _ = _incoming.popleft()
+            if asyncio.iscoroutine(item):
+                item.close()
+            late(False, exc)
 
 
 def run(awaitable: Awaitable[Any]) -> Any:
