@@ -25,6 +25,12 @@ the ratio to them is what this machine gives, not a number from another day.
    runs a GIL-holding snippet.  6p: the same with the IOC's threads on one core (so the
    saturated pool and the CA server compete for it), workers at PYDEV_PRIORITY 50 (what they
    had before, above the CA server) and at the default 11; as root EPICS threads are real-time.
+7. await (issue #22): 10,000 records each `@await asyncio.sleep(0.1)` from one event with the
+   default pool (seconds from the event to the last record's TIME); 10,000 `@await nop(VAL)` (a coroutine)
+   against 10,000 `@VAL+1` from one event (µs per record, event to last TIME / 10,000); the
+   put-callback latency of an unrelated record with the IOC idle, beside a device whose
+   records all hang 1 s per call, and beside the same device on a lane of its own.
+   `--only await` runs these rows alone.
 """
 from __future__ import annotations
 
@@ -391,6 +397,97 @@ def scaling(runs: int) -> dict[int, tuple[Figure, Figure]]:
     return out
 
 
+HUNG = 6          # records of the hung device: more than the pool's workers
+AWAIT_DB = "\n".join([
+    event_db("A:sleep", MANY, "longin",
+             'field(DTYP, "pydev") field(INP, "@await asyncio.sleep(0.1) or VAL+1")', 7),
+    event_db("A:await", MANY, "longin", 'field(DTYP, "pydev") field(INP, "@await nop(VAL)")', 8),
+    event_db("A:plain", MANY, "longin", PYDEV_VAL1, 9),
+    event_db("A:hung", HUNG, "longin", 'field(DTYP, "pydev") field(INP, "@time.sleep(1.0) or 1")', 10),
+    event_db("A:lane", HUNG, "longin", 'field(DTYP, "pydev") field(INP, "@time.sleep(1.0) or 1") '
+             'info(pydev:lane, "dev")', 11),
+    'record(longin, "A:unrelated") { field(DTYP, "pydev") field(INP, "@0") }',
+])
+AWAIT_PRE = ['pydev("import asyncio, time")',
+             'pydev("nop = lambda v: asyncio.sleep(0, result=v + 1)")']  # a coroutine
+
+
+def since_event_round(ioc: Ioc, ctx: Context, prefix: str, count: int, event: int) -> float:
+    """Seconds from just before ``postEvent`` to the TIME of the last of ``count`` records."""
+    names = [f"{prefix}{i}" for i in range(count)]
+    before = ctx.get(names[-1], timeout=10)
+    t0 = time.time()
+    ioc.cmd(f"postEvent {event}")
+    assert poll(lambda: all(v == before + 1 for v in ctx.get(names, timeout=60)), timeout=120), \
+        f"not every {prefix} record processed"
+    return max(stamps(ctx, names)) - t0
+
+
+def unrelated_ms(ioc: Ioc, event: int | None, count: int = 10) -> float:
+    """Median put-callback ms of A:unrelated, the hung device's records processed by ``event``
+    every 0.25 s (None: the IOC idle)."""
+    stop = threading.Event()
+
+    def feed() -> None:
+        while not stop.is_set():
+            ioc.cmd(f"postEvent {event}")
+            stop.wait(0.25)
+    feeder = threading.Thread(target=feed, daemon=True)
+    if event is not None:
+        feeder.start()
+        time.sleep(1.5)  # the device's records have taken what they can
+    try:
+        times = [put_callback_ms(ioc, "A:unrelated") for _ in range(count)]
+    finally:
+        stop.set()
+        if event is not None:
+            feeder.join()
+            names = [f"A:{'hung' if event == 10 else 'lane'}{i}.PACT" for i in range(HUNG)]
+            assert poll(lambda: not any(ioc.caget(n) for n in names), timeout=60)
+    return statistics.median(times)
+
+
+def await_ioc(runs: int, threads: str) -> dict[str, Figure]:
+    out: dict[str, Figure] = {}
+    with Ioc(AWAIT_DB, pre_init=AWAIT_PRE, startup_timeout=180,
+             env={"PYDEV_NUM_THREADS": threads}) as ioc:
+        ctx = Context("pva")
+        try:
+            since_event_round(ioc, ctx, "A:await", MANY, 8)  # warm up
+            since_event_round(ioc, ctx, "A:plain", MANY, 9)
+            out["asleep"] = Figure(collect(runs, lambda: since_event_round(ioc, ctx, "A:sleep", MANY, 7)))
+            aw, plain = [], []
+            for _ in range(runs):  # interleaved: both see the same machine
+                aw.append(since_event_round(ioc, ctx, "A:await", MANY, 8) / MANY * 1e6)
+                plain.append(since_event_round(ioc, ctx, "A:plain", MANY, 9) / MANY * 1e6)
+            out["await_us"], out["plain_us"] = Figure(aw), Figure(plain)
+            out["await_cost"] = Figure([a - p for a, p in zip(aw, plain)])
+            idle, hung, lane = [], [], []
+            for _ in range(runs):
+                idle.append(unrelated_ms(ioc, None))
+                hung.append(unrelated_ms(ioc, 10))
+                lane.append(unrelated_ms(ioc, 11))
+            out["idle_ms"], out["hung_ms"], out["lane_ms"] = Figure(idle), Figure(hung), Figure(lane)
+        finally:
+            ctx.close()
+    return out
+
+
+def report_await(f: dict[str, Figure]) -> None:
+    print(f"| 7a | {MANY:,} records `@await asyncio.sleep(0.1)` from one event, default pool: "
+          f"event to the last record's TIME | {f['asleep'].fmt('.3f', ' s')} | 3 workers in "
+          f"`time.sleep(0.1)`: {MANY * 0.1 / 3:.0f} s | | ≤ 0.5 s |")
+    print(f"| 7b | {MANY:,} `@await nop(VAL)` (a coroutine giving VAL+1) vs `@VAL+1` from "
+          f"one event: event to the last TIME / {MANY:,} | {f['await_us'].fmt('.2f', ' µs/rec')} "
+          f"| {f['plain_us'].fmt('.2f', ' µs/rec')} | +{f['await_cost'].fmt('.2f', ' µs/rec')}, "
+          f"{ratio(f['await_us'], f['plain_us']).fmt('.1f', '×')} | |")
+    print(f"| 7c | put-callback of an unrelated record (median of 10): IOC idle / beside a "
+          f"device whose {HUNG} records hang 1 s per call / the same device on a lane | "
+          f"{f['idle_ms'].fmt('.2f', ' ms')} / {f['hung_ms'].fmt('.1f', ' ms')} / "
+          f"{f['lane_ms'].fmt('.2f', ' ms')} | | lane: {ratio(f['lane_ms'], f['idle_ms']).fmt('.2f', '×')} "
+          f"idle | lane within 2× idle |")
+
+
 def load() -> str:
     """The load averages (1, 5, 15 min): the machine may be shared."""
     return " ".join(open("/proc/loadavg").read().split()[:3])
@@ -466,6 +563,7 @@ def report(args: argparse.Namespace, f: dict[str, Figure], scale: dict[int, tupl
     print(f"| 6p | the same, pool saturated, IOC on one core: workers at priority 50 / 11 (default) | "
           f"{f['core50'].fmt('.2f', ' ms')} / {f['core11'].fmt('.2f', ' ms')} | | | "
           f"clients not starved |")
+    report_await(f)
     print()
     print("1: (TIME of the last record - TIME of the first) / 1999; 1w: put-callback wall time / 2000, "
           "CA round trip included. 2, 3a: records / spread of their TIME stamps. 3b: wall time from "
@@ -487,13 +585,25 @@ def main() -> None:
     parser.add_argument("--threads", default=os.environ.get("PYDEV_NUM_THREADS", "3"),
                         help="PYDEV_NUM_THREADS of the main IOC (default 3, the IOC's default)")
     parser.add_argument("--one-core", type=int, metavar="PRIO", help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=["await"], help="run only these rows (7a-7c)")
     args = parser.parse_args()
     if args.one_core is not None:
         one_core_round(args.one_core, args.runs)
         return
     load_before = load()
     t0 = time.perf_counter()
+    if args.only == "await":
+        figures = await_ioc(args.runs, args.threads)
+        print(f"\nPyDevice core benchmark, rows 7 only, {time.strftime('%Y-%m-%d %H:%M')}, "
+              f"commit {commit()}, PYDEV_NUM_THREADS={args.threads}; median (min–max) of "
+              f"{args.runs} rounds; {time.perf_counter() - t0:.0f} s; load average "
+              f"{load_before} at the start, {load()} at the end\n")
+        print("| # | measurement | PyDevice | native / floor, same IOC | ratio | goal (issue #22) |")
+        print("|---|---|---|---|---|---|")
+        report_await(figures)
+        return
     figures = main_ioc(args.runs, args.threads)
+    figures.update(await_ioc(args.runs, args.threads))
     scale = scaling(args.runs)
     one_core = one_core_latency(args.runs)
     figures["core50"], figures["core11"] = one_core[50], one_core[11]

@@ -34,7 +34,7 @@ def test_a_connect_failure_is_an_alarm_and_a_retry_clears_it(ioc):
     ioc.py("device1.port = 1")   # nothing listens there
     ioc.caput("$(P)Device1:Connect", 1)
     stat, sevr, amsg = ioc.alarm("$(P)Device1:Connect")
-    assert (stat, sevr) == ("WRITE", "INVALID") and "Connection refused" in amsg
+    assert (stat, sevr) == ("COMM", "INVALID") and "Connection refused" in amsg
     ioc.py("device1.port = echo.port")
     ioc.caput("$(P)Device1:Connect", 1)
     assert ioc.alarm("$(P)Device1:Connect")[1] == "NO_ALARM"

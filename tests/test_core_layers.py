@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "pydevApp/src"
-LAYERS = ["pydevValue", "pydevField", "pydevIointr", "pydevWorkers", "pydevStats",
+LAYERS = ["pydevValue", "pydevField", "pydevIointr", "pydevWorkers", "pydevLanes", "pydevStats",
           "pydevPython", "pydevRecord", "pycalcRecord", "pydevShell"]  # bottom up
 
 
@@ -34,7 +34,8 @@ def test_each_layer_calls_only_layers_below_it():
 
 
 def test_the_layers_below_python_do_not_include_python():
-    for name in ["pydevValue", "pydevField", "pydevIointr", "pydevWorkers", "pydevStats"]:
+    for name in ["pydevValue", "pydevField", "pydevIointr", "pydevWorkers", "pydevLanes",
+                 "pydevStats"]:
         for path in SRC.glob(f"{name}.[ch]"):
             assert "Python.h" not in path.read_text(), path
 

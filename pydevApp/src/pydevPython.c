@@ -46,6 +46,8 @@ static PyObject *frombuffer;     /* numpy.frombuffer, or None without numpy */
 static PyObject *nativeArray;    /* pydevice.arrays.native: other byte orders, float16 */
 static PyObject *formatException;  /* traceback.format_exception */
 static PyObject *pydevModule;
+static PyObject *aioSchedule;    /* pydevice.aio.schedule: an awaitable onto the event loop */
+static PyObject *aioRun;         /* pydevice.aio.run: await one and wait for its value */
 static int startedHere;          /* we started the interpreter (not a host Python process) */
 
 /* ---- errors --------------------------------------------------------------------------- */
@@ -168,6 +170,18 @@ static void printLinkException(const char *name, const char *link, const char *w
     free(header);
 }
 
+/* The STAT of an exception that is not a pydev.Alarm: a device that does not answer in time
+ * (TimeoutError, and a link's time limit) is TIMEOUT, one that cannot be reached (OSError:
+ * ConnectionError, refused, reset, no route) COMM; any other failure READ or WRITE. */
+static epicsEnum16 exceptionAlarm(PyObject *exc, int isOutput)
+{
+    if (PyErr_GivenExceptionMatches(exc, PyExc_TimeoutError))
+        return TIMEOUT_ALARM;
+    if (PyErr_GivenExceptionMatches(exc, PyExc_OSError))
+        return COMM_ALARM;
+    return isOutput ? WRITE_ALARM : READ_ALARM;
+}
+
 /* An exception object (raised or pushed) as an alarm result. */
 static void alarmFromException(PyObject *exc, int isOutput, pydevResult *res)
 {
@@ -187,7 +201,7 @@ static void alarmFromException(PyObject *exc, int isOutput, pydevResult *res)
         return;
     }
     describe(exc, msg, sizeof(msg));
-    pydevResultAlarm(res, isOutput ? WRITE_ALARM : READ_ALARM, INVALID_ALARM, msg);
+    pydevResultAlarm(res, exceptionAlarm(exc, isOutput), INVALID_ALARM, msg);
 }
 
 /* At most one console message per record every 10 s; the next one says how many were dropped. */
@@ -204,6 +218,26 @@ static int logAllowed(pydevPyLog *log, unsigned long *suppressed)
     return 1;
 }
 
+/* The console line of a raised pydev.Alarm, with its whole message (AMSG has what fits). */
+static void printAlarm(const char *name, PyObject *exc, const pydevResult *res)
+{
+    PyObject *text = PyObject_GetAttrString(exc, "message");
+    PyObject *str = text ? PyObject_Str(text) : NULL;
+    const char *msg = str ? PyUnicode_AsUTF8(str) : NULL;
+    size_t size = strlen(name) + (msg ? strlen(msg) : strlen(res->msg)) + 64;
+    char *line = malloc(size);
+    PyErr_Clear();
+    if (line) {
+        epicsSnprintf(line, size, "pydev: %s: pydev.Alarm %s/%s: %s", name,
+                      epicsAlarmConditionStrings[res->stat],
+                      epicsAlarmSeverityStrings[res->sevr], msg ? msg : res->msg);
+        printLines(line);  /* errlog keeps 256 bytes of a call */
+        free(line);
+    }
+    Py_XDECREF(str);
+    Py_XDECREF(text);
+}
+
 /* Take the pending exception: alarm result, and a rate-limited traceback on the console. */
 static void failRun(const pydevPyCall *call, pydevResult *res)
 {
@@ -217,9 +251,7 @@ static void failRun(const pydevPyCall *call, pydevResult *res)
     alarmFromException(exc, call->isOutput, res);
     if (PyObject_IsInstance(exc, alarmType) == 1) {
         if (logAllowed(call->log, &suppressed))
-            errlogPrintf("pydev: %s: pydev.Alarm %s/%s: %s\n", call->name,
-                         epicsAlarmConditionStrings[res->stat],
-                         epicsAlarmSeverityStrings[res->sevr], res->msg);
+            printAlarm(call->name, exc, res);
     } else if (logAllowed(call->log, &suppressed)) {
         printLinkException(call->name, call->link, "", exc);
         if (suppressed)
@@ -708,6 +740,97 @@ static void trace(const pydevPyCall *call, PyObject *result, const pydevResult *
     Py_XDECREF(text);
 }
 
+/* ---- awaiting: a link whose value is an awaitable ------------------------------------ */
+
+/* A coroutine, an asyncio future, or anything with __await__. */
+static int isAwaitable(PyObject *obj)
+{
+    PyAsyncMethods *am = Py_TYPE(obj)->tp_as_async;
+    return am && am->am_await;
+}
+
+/* What the end of an awaiting run needs: the call (its pointers are the record's, alive for
+ * as long as the record) and where the outcome goes. */
+typedef struct awaiting {
+    pydevPyCall call;
+    pydevResult *res;
+    double start;
+    int finished;            /* done was called: a second call must not complete it again */
+} awaiting;
+
+static void freeAwaiting(PyObject *capsule)
+{
+    PyMem_RawFree(PyCapsule_GetPointer(capsule, "pydev.awaiting"));
+}
+
+/* pydevice.aio calls this on the loop's thread when the task ended: done(ok, value). */
+static PyObject *awaitDone(PyObject *capsule, PyObject *const *args, Py_ssize_t nargs)
+{
+    awaiting *w = PyCapsule_GetPointer(capsule, "pydev.awaiting");
+    const pydevPyCall *call;
+    PyObject *value;
+    int failed = 0;
+    if (!w || nargs != 2)
+        return PyErr_Format(PyExc_TypeError, "done(ok, value) called wrongly");
+    if (w->finished)
+        Py_RETURN_NONE;
+    w->finished = 1;
+    call = &w->call;
+    value = args[1];
+    if (PyObject_IsTrue(args[0]) != 1) {
+        PyErr_SetObject((PyObject *)Py_TYPE(value), value);
+        failRun(call, w->res);
+        failed = 1;
+    } else if (value == Py_None && call->isOutput) {
+        w->res->kind = PYDEV_RESULT_NONE;
+    } else if (convert(value, call->target, w->res)) {
+        failRun(call, w->res);
+        failed = 1;
+    }
+    if (call->stamp)
+        epicsTimeGetCurrent(&w->res->time);
+    if (call->trace)
+        trace(call, failed ? NULL : value, w->res, pydevNow() - w->start);
+    PyErr_Clear();
+    call->done(call->doneArg, failed);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef awaitDoneDef = {"done", (PyCFunction)(void (*)(void))awaitDone, METH_FASTCALL,
+                                   "done(ok, value): the end of a record's awaitable"};
+
+/* Hand the awaitable to the loop; 0, or -1 with an exception set (then done is not called). */
+static int scheduleAwait(const pydevPyCall *call, PyObject *awaitable, pydevResult *res,
+                         double start)
+{
+    awaiting *w = PyMem_RawCalloc(1, sizeof(*w));
+    PyObject *capsule, *done, *timeout, *rc = NULL;
+    if (!w) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    w->call = *call;
+    w->call.args = NULL;  /* the field macros were passed already */
+    w->call.nargs = 0;
+    w->res = res;
+    w->start = start;
+    if (!(capsule = PyCapsule_New(w, "pydev.awaiting", freeAwaiting))) {
+        PyMem_RawFree(w);
+        return -1;
+    }
+    done = PyCFunction_New(&awaitDoneDef, capsule);
+    Py_DECREF(capsule);
+    timeout = done ? PyFloat_FromDouble(call->timeout > 0 ? call->timeout : 0.0) : NULL;
+    if (timeout)
+        rc = PyObject_CallFunctionObjArgs(aioSchedule, awaitable, done, timeout, NULL);
+    Py_XDECREF(timeout);
+    Py_XDECREF(done);
+    if (!rc)
+        return -1;
+    Py_DECREF(rc);
+    return 0;
+}
+
 int pydevPyEnter(void)
 {
     return (int)PyGILState_Ensure();
@@ -736,6 +859,18 @@ int pydevPyRunEntered(const pydevPyCall *call, pydevResult *res, double *seconds
     if (argv != args)
         PyMem_Free(argv);
 
+    if (result && isAwaitable(result)) {
+        if (call->done) {
+            rc = scheduleAwait(call, result, res, start) ? -1 : PYDEV_PY_PENDING;
+            *seconds = pydevNow() - start;
+            Py_DECREF(result);
+            if (rc < 0)
+                failRun(call, res);
+            return rc;
+        }
+        /* no one to tell later (an output's init code): wait for it here */
+        Py_SETREF(result, PyObject_CallOneArg(aioRun, result));
+    }
     if (!result || (!(result == Py_None && call->isOutput) && convert(result, call->target, res))) {
         failRun(call, res);
         rc = -1;
@@ -1164,6 +1299,20 @@ static void forgetPushes(initHookState state)
     PyGILState_Release(gil);
 }
 
+/* The event loop's thread, started before any pydev() line runs: pydev.loop. */
+static int startLoop(void)
+{
+    PyObject *start = importAttr("pydevice.aio", "start");
+    PyObject *loop = start ? PyObject_CallNoArgs(start) : NULL;
+    int rc = loop ? PyModule_AddObjectRef(pydevModule, "loop", loop) : -1;
+    Py_XDECREF(loop);
+    Py_XDECREF(start);
+    if (rc || !(aioSchedule = importAttr("pydevice.aio", "schedule")) ||
+        !(aioRun = importAttr("pydevice.aio", "run")))
+        return -1;
+    return 0;
+}
+
 static int setupNamespace(int weStarted)
 {
     PyObject *main, *snippet, *standin, *numpy;
@@ -1205,6 +1354,8 @@ static int setupNamespace(int weStarted)
         nativeArray = importAttr("pydevice.arrays", "native");
     }
     if (!(formatException = importAttr("traceback", "format_exception")))
+        return -1;
+    if (startLoop())
         return -1;
     initHookRegister(forgetPushes);
     return 0;
@@ -1433,15 +1584,18 @@ int pydevPyExec(const char *code)
     PyObject *compiled, *result = NULL;
     if (pydevPyInit())
         return -1;
+    PyCompilerFlags flags = {PyCF_ALLOW_TOP_LEVEL_AWAIT, PY_MINOR_VERSION};
     gil = PyGILState_Ensure();
-    compiled = Py_CompileString(code, "<pydev>", Py_single_input);
+    compiled = Py_CompileStringFlags(code, "<pydev>", Py_single_input, &flags);
     if (!compiled && PyErr_ExceptionMatches(PyExc_SyntaxError)) {
         PyErr_Clear();
-        compiled = Py_CompileString(code, "<pydev>", Py_file_input);
+        compiled = Py_CompileStringFlags(code, "<pydev>", Py_file_input, &flags);
     }
     if (compiled)
         result = PyEval_EvalCode(compiled, globals, globals);
     Py_XDECREF(compiled);
+    if (result && PyCoro_CheckExact(result))  /* top-level await: it runs on the event loop */
+        Py_SETREF(result, PyObject_CallOneArg(aioRun, result));
     return finishCommand(result, gil, 1);
 }
 
@@ -1463,12 +1617,33 @@ int pydevPyRunFile(const char *path)
 
 static epicsEventId exitDone;
 
+/* aio.cancel_all or aio.shutdown, waiting at most `wait` seconds */
+static void loopStep(const char *what, double wait)
+{
+    PyObject *fn = importAttr("pydevice.aio", what);
+    PyObject *rc = fn ? PyObject_CallFunction(fn, "d", wait) : NULL;
+    if (!rc) {
+        PyObject *exc = takeException();
+        if (exc)
+            printException("pydev: stopping the event loop failed:", exc);
+        Py_XDECREF(exc);
+    }
+    Py_XDECREF(rc);
+    Py_XDECREF(fn);
+}
+
+static double exitTimeout;
+
+/* Tasks are cancelled first (a device call they wait in gives way), the exit handlers run
+ * with the loop still there (they may await a safe-state write on it), then it stops. */
 static void runExitFunctions(void *unused)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
-    PyObject *run = importAttr("atexit", "_run_exitfuncs");
-    PyObject *rc = run ? PyObject_CallObject(run, NULL) : NULL;
+    PyObject *run, *rc;
     (void)unused;
+    loopStep("cancel_all", exitTimeout / 5);
+    run = importAttr("atexit", "_run_exitfuncs");
+    rc = run ? PyObject_CallObject(run, NULL) : NULL;
     if (!rc) {
         PyObject *exc = takeException();
         if (exc && !PyErr_GivenExceptionMatches(exc, PyExc_SystemExit))
@@ -1477,6 +1652,7 @@ static void runExitFunctions(void *unused)
     }
     Py_XDECREF(rc);
     Py_XDECREF(run);
+    loopStep("shutdown", exitTimeout / 5);
     flushStdio();
     PyGILState_Release(gil);
     epicsEventMustTrigger(exitDone);
@@ -1489,6 +1665,7 @@ void pydevPyAtExit(double timeout)
     /* In a thread of its own: Python code that holds the GIL in C (a long computation, an
      * endless C loop) must not hold up the end of the IOC for longer than timeout. */
     exitDone = epicsEventMustCreate(epicsEventEmpty);
+    exitTimeout = timeout;
     if (!epicsThreadCreate("pydevExit", epicsThreadPriorityHigh,
                            epicsThreadGetStackSize(epicsThreadStackBig), runExitFunctions, NULL)) {
         fprintf(stderr, "pydev: cannot start a thread for the Python exit handlers\n");

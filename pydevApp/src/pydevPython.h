@@ -35,6 +35,10 @@ typedef struct pydevPyLog {
     unsigned long suppressed;
 } pydevPyLog;
 
+/* An awaiting run ended (on the event loop's thread, with the GIL, never a record lock): the
+ * run's res holds the outcome; failed says it is an alarm.  It must not wait. */
+typedef void (*pydevPyDoneFn)(void *arg, int failed);
+
 /* One run of a link. */
 typedef struct pydevPyCall {
     const char *name;          /* the record's name, for messages */
@@ -47,7 +51,18 @@ typedef struct pydevPyCall {
     int trace;                 /* TPRO: print the result and the time taken */
     int stamp;                 /* the result gets the time it came (a record with TSE -2) */
     pydevPyLog *log;
+    /* A value that is an awaitable (an `await` in the link, or a coroutine it returns) is
+     * awaited on the event loop when done is set: the run returns PYDEV_PY_PENDING at once,
+     * and done(doneArg, failed) is called when the awaitable has ended, with res (which must
+     * live until then) holding the outcome.  Without done the run waits for it. */
+    pydevPyDoneFn done;
+    void *doneArg;
+    double timeout;            /* seconds the awaitable may take (0: no limit): then it is
+                                * cancelled and res is a TIMEOUT alarm */
 } pydevPyCall;
+
+/* pydevPyRun's value for a run whose awaitable now runs on the event loop */
+enum { PYDEV_PY_PENDING = 1 };
 
 /* Start (or join) the interpreter and set up the shared namespace, once: 0 or -1. */
 int  pydevPyInit(void);
@@ -70,7 +85,7 @@ int  pydevPyCompileCalc(const char *name, const char *calc, unsigned long limit,
 void pydevPyRelease(pydevPyLink *link);
 /* Run it (takes the GIL): res gets the value, nothing (an output's None) or an alarm, and
  * seconds the time the code took (with the GIL).  0, or -1 after a failure (res is the
- * alarm; the console has the traceback, rate-limited). */
+ * alarm; the console has the traceback, rate-limited), or PYDEV_PY_PENDING (call->done). */
 int  pydevPyRun(const pydevPyCall *call, pydevResult *res, double *seconds);
 /* The same for several runs under one hold of the GIL (a worker's batch): pydevPyEnter takes
  * the GIL and gives what pydevPyLeave needs to release it; pydevPyRunEntered is pydevPyRun
@@ -85,7 +100,8 @@ void pydevPyPrimeSlot(pydevIointrSlot *slot, const char *name);
  * 0, or -1 after an exception (printed).  SystemExit ends the IOC like `exit`. */
 int  pydevPyExec(const char *code);
 int  pydevPyRunFile(const char *path);
-/* run Python's exit handlers (atexit), waiting at most timeout seconds for them */
+/* cancel the event loop's tasks, run Python's exit handlers (atexit), then stop the loop,
+ * waiting at most timeout seconds for it all */
 void pydevPyAtExit(double timeout);
 
 #ifdef __cplusplus

@@ -25,6 +25,7 @@
 #include <drvSup.h>
 #include <epicsAtomic.h>
 #include <epicsExport.h>
+#include <epicsMutex.h>
 #include <epicsStdio.h>
 #include <epicsString.h>
 #include <errlog.h>
@@ -44,6 +45,7 @@
 #include "pydevValue.h"
 #include "pydevIointr.h"
 #include "pydevWorkers.h"
+#include "pydevLanes.h"
 #include "pydevStats.h"
 #include "pydevPython.h"
 #include "pydevRecord.h"
@@ -121,6 +123,12 @@ typedef struct pydevRecord {
     char *disabled;                      /* why the record cannot run (set at init), or NULL */
     int running;                         /* atomic: queued or running in a worker */
     int timedOut;                        /* the watch thread completes the record: TIMEOUT */
+    struct pydevRecord *nextFinished;    /* its awaitable has ended: see `finished` */
+    int orphan;                          /* atomic: the awaitable's record was completed by
+                                          * the watch thread; drop its outcome */
+    int awaitMet;                        /* atomic: see meetAwait */
+    pydevLane *lane;                     /* info(pydev:lane): runs one at a time with its
+                                          * lane's other records; NULL: straight to the pool */
     struct pydevRecord *nextRecord;
 } pydevRecord;
 
@@ -363,6 +371,7 @@ static void disableRecord(dbCommon *prec, pydevRecord *rec, const char *why)
 
 static void runJob(pydevJob *job);
 static void expireJob(pydevJob *job);
+static void dropJob(pydevJob *job);
 
 /* The STAT of a failure to read (inputs) or to write (outputs). */
 static epicsEnum16 ioAlarm(const pydevRecord *rec)
@@ -458,6 +467,24 @@ static int ensureBuffer(pydevRecord *rec)
     return 0;
 }
 
+/* info(pydev:lane, "plc1"): the record's lane; 0, or -1 with err saying why. */
+static int setupLane(pydevRecord *rec, char *err, size_t errlen)
+{
+    char *name = infoCopy(rec->prec, "pydev:lane");
+    int rc = 0;
+    if (!name)
+        return 0;
+    if (!*name) {
+        epicsSnprintf(err, errlen, "info(pydev:lane) needs a name, e.g. \"plc1\"");
+        rc = -1;
+    } else if (!(rec->lane = pydevLaneFind(name))) {
+        epicsSnprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    free(name);
+    return rc;
+}
+
 /* Everything a record needs before it can process; on failure err says why. */
 static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
 {
@@ -511,7 +538,7 @@ static int runInitial(pydevRecord *rec, const char *code, pydevResult *res)
         epicsSnprintf(err, sizeof(err), "out of memory");
     } else {
         pydevPyCall call = {prec->name, code, link.code, NULL, 0, &rec->target, 0, prec->tpro,
-                            1, &rec->log};
+                            1, &rec->log, NULL, NULL, 0.0};  /* an awaitable: waited for */
         rc = pydevPyRun(&call, res, &seconds) == 0 && res->kind == PYDEV_RESULT_VALUE ? 0 : -1;
         epicsSnprintf(err, sizeof(err), "%s", res->msg);
     }
@@ -577,6 +604,7 @@ static long initRecord(dbCommon *prec)
     rec->type = type;
     rec->job.run = runJob;
     rec->job.expire = expireJob;
+    rec->job.drop = dropJob;
     rec->nextRecord = allRecords;
     allRecords = rec;
     /* Without the '@', EPICS takes the text for a PV name and leaves an empty INST_IO link */
@@ -592,6 +620,8 @@ static long initRecord(dbCommon *prec)
     rec->job.batchable = rec->job.timeout == 0;  /* until a run says otherwise */
     if (rec->job.timeout < 0)
         disableRecord(prec, rec, "info(pydev:timeout) must be seconds, e.g. \"2.5\"");
+    else if (setupLane(rec, err, sizeof(err)))
+        disableRecord(prec, rec, err);
     else if (setupRecord(rec, err, sizeof(err)))
         disableRecord(prec, rec, err);
     else {
@@ -721,29 +751,149 @@ static long readWrite(dbCommon *prec)
     }
     snapshotMacros(rec);
     prec->pact = TRUE;
+    epicsAtomicSetIntT(&rec->awaitMet, 0);
     epicsAtomicSetIntT(&rec->running, 1);
-    pydevWorkersQueue(&rec->job);
+    if (rec->lane)
+        pydevLaneQueue(rec->lane, &rec->job);
+    else
+        pydevWorkersQueue(&rec->job);
     return 0;
+}
+
+/* The record's run has ended (completed, or its late result dropped): its lane's next. */
+static void laneDone(pydevRecord *rec)
+{
+    if (rec->lane)
+        pydevLaneDone(rec->lane, &rec->job);
+}
+
+/* What is left of the record's time limit, counted from when it was queued (0: none). */
+static double timeLeft(const pydevRecord *rec)
+{
+    double left;
+    if (rec->job.timeout <= 0)
+        return 0.0;
+    left = rec->job.timeout - (pydevWorkersNow() - rec->job.queuedAt);
+    return left > 0.001 ? left : 0.001;
+}
+
+static void noteError(pydevRecord *rec)
+{
+    rec->errors++;
+    epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
+}
+
+/* Records whose awaitable ended, waiting for their second pass.  One pool job completes all
+ * that are there: tasks end in bursts (10,000 sleeps end in one turn of the loop), and a job
+ * each woke a worker for every record. */
+static struct {
+    epicsMutexId lock;
+    pydevRecord *head, *tail;
+    int queued;                          /* the job is queued or running */
+    pydevJob job;
+} finished;
+
+static void queueFinished(pydevRecord *rec)
+{
+    int kick;
+    epicsMutexMustLock(finished.lock);
+    rec->nextFinished = NULL;
+    if (finished.tail)
+        finished.tail->nextFinished = rec;
+    else
+        finished.head = rec;
+    finished.tail = rec;
+    kick = !finished.queued;
+    finished.queued = 1;
+    epicsMutexUnlock(finished.lock);
+    if (kick)
+        pydevWorkersQueue(&finished.job);
+}
+
+static void finishAwait(pydevRecord *rec);
+
+/* A worker (no GIL): the second passes of the records in `finished`, until there is none. */
+static void runFinished(pydevJob *job)
+{
+    (void)job;
+    for (;;) {
+        pydevRecord *rec;
+        epicsMutexMustLock(finished.lock);
+        if ((rec = finished.head) != NULL) {
+            finished.head = rec->nextFinished;
+            if (!finished.head)
+                finished.tail = NULL;
+        } else {
+            finished.queued = 0;
+        }
+        epicsMutexUnlock(finished.lock);
+        if (!rec)
+            return;
+        finishAwait(rec);
+    }
+}
+
+/* The worker that handed the awaitable over has claimed the run (or found it expired), and
+ * the awaitable has ended: whichever comes second queues the second pass.  The loop can run
+ * the task before the worker claims (the GIL changes hands while Python runs), so
+ * finishAwait must not look at `orphan` before both happened. */
+static void meetAwait(pydevRecord *rec)
+{
+    if (epicsAtomicIncrIntT(&rec->awaitMet) == 2)
+        queueFinished(rec);
+}
+
+/* On the event loop's thread (GIL, no record lock): the record's awaitable has ended and
+ * rec->result holds its outcome.  A worker completes the record, as it completes any. */
+static void awaitEnded(void *arg, int failed)
+{
+    pydevRecord *rec = arg;
+    if (failed)
+        noteError(rec);
+    meetAwait(rec);
+}
+
+/* A worker: the second pass of a record whose awaitable ended (no GIL). */
+static void finishAwait(pydevRecord *rec)
+{
+    dbCommon *prec = rec->prec;
+    if (epicsAtomicCmpAndSwapIntT(&rec->orphan, 1, 0) == 1) {
+        /* the watch thread completed it with a TIMEOUT alarm before the code returned */
+        epicsAtomicSetIntT(&rec->running, 0);
+        laneDone(rec);
+        return;
+    }
+    epicsAtomicSetIntT(&rec->running, 0);
+    pydevWorkersCompleting();
+    dbScanLock(prec);
+    prec->rset->process(prec);
+    dbScanUnlock(prec);
+    laneDone(rec);
 }
 
 /* In a worker, with the GIL and without the record lock: the link's code, with the field
  * macros copied at the first pass.  The statistics are this worker's to write until it
- * completes the record.  The seconds the code took. */
-static double runPython(pydevRecord *rec)
+ * completes the record.  The seconds the code took; *pending: its value is an awaitable,
+ * which now runs on the event loop and completes the record when it ends. */
+static double runPython(pydevRecord *rec, int *pending)
 {
     dbCommon *prec = rec->prec;
     pydevPyCall call = {prec->name, rec->link, rec->code.code, rec->code.macros,
                         rec->code.nmacros, &rec->target, rec->type->isOutput, prec->tpro,
-                        prec->tse == epicsTimeEventDeviceTime, &rec->log};
+                        prec->tse == epicsTimeEventDeviceTime, &rec->log,
+                        awaitEnded, rec, timeLeft(rec)};
     double seconds = 0.0;
+    int rc;
+    *pending = 0;
     if (stopping) {
         pydevResultAlarm(&rec->result, ioAlarm(rec), INVALID_ALARM, "the IOC is shutting down");
         return 0.0;
     }
-    if (pydevPyRunEntered(&call, &rec->result, &seconds)) {
-        rec->errors++;
-        epicsSnprintf(rec->lastError, sizeof(rec->lastError), "%s", rec->result.msg);
-    }
+    rc = pydevPyRunEntered(&call, &rec->result, &seconds);
+    if (rc == PYDEV_PY_PENDING)
+        *pending = 1;
+    else if (rc)
+        noteError(rec);
     rec->runs++;
     rec->seconds += seconds;
     return seconds;
@@ -756,6 +906,7 @@ static void complete(pydevRecord *rec)
     if (!pydevWorkersClaim(&rec->job)) {
         /* too late: the record was completed with a TIMEOUT alarm; drop this result */
         epicsAtomicSetIntT(&rec->running, 0);
+        laneDone(rec);
         return;
     }
     epicsAtomicSetIntT(&rec->running, 0);
@@ -763,6 +914,7 @@ static void complete(pydevRecord *rec)
     dbScanLock(prec);
     prec->rset->process(prec);
     dbScanUnlock(prec);
+    laneDone(rec);
 }
 
 /* A batch: a worker runs the code of up to BATCH_MAX queued records under one hold of the
@@ -778,14 +930,25 @@ static const double BATCH_SECONDS = 0.0002;
 static void runJob(pydevJob *job)
 {
     pydevRecord *batch[BATCH_MAX];
+    const pydevJob *first = job;
     int i, n = 0, gil = pydevPyEnter();
     double spent = 0.0, seconds;
     do {
         pydevRecord *rec = (pydevRecord *)job;
-        batch[n++] = rec;
-        spent += seconds = runPython(rec);
+        int pending;
+        seconds = runPython(rec, &pending);
         rec->job.batchable = rec->job.timeout <= 0 && seconds < BATCH_SECONDS;
-    } while (batch[0]->job.timeout <= 0 && n < BATCH_MAX && spent < BATCH_SECONDS &&
+        if (!pending) {
+            batch[n++] = rec;
+            spent += seconds;
+        } else {
+            /* nothing of it waits for this batch: it counts towards no limit, so a worker
+             * hands a burst of awaiting records to the loop under one hold of the GIL */
+            if (!pydevWorkersClaim(&rec->job))
+                epicsAtomicSetIntT(&rec->orphan, 1);  /* the watch thread completed it */
+            meetAwait(rec);
+        }
+    } while (first->timeout <= 0 && n < BATCH_MAX && spent < BATCH_SECONDS &&
              (job = pydevWorkersTakeNext(runJob)) != NULL);
     pydevPyLeave(gil);
     for (i = 0; i < n; i++)
@@ -806,6 +969,16 @@ static void expireJob(pydevJob *job)
     dbScanUnlock(prec);
 }
 
+/* The pool's or the lane's watch: the record waited past its time limit and never ran.
+ * Complete it with TIMEOUT/INVALID; it may run again at once. */
+static void dropJob(pydevJob *job)
+{
+    pydevRecord *rec = (pydevRecord *)job;
+    expireJob(job);
+    epicsAtomicSetIntT(&rec->running, 0);
+    laneDone(rec);
+}
+
 static long initDevice(int after)
 {
     static int started;
@@ -817,6 +990,8 @@ static long initDevice(int after)
     started = 1;
     pydevIointrInit();
     pydevStatsInit();
+    finished.lock = epicsMutexMustCreate();
+    finished.job.run = runFinished;
     initHookRegister(checkCodeRunners);
     if (pydevPyInit())
         return -1;
@@ -854,6 +1029,8 @@ static void pydevReportRecords(const char *typeName, int level)
             printf("  iointr '%s'", rec->code.iointrName);
         if (rec->raw)
             printf("  raw (%s)", rec->type->isOutput ? "RBV" : "RVAL");
+        if (rec->lane)
+            printf("  lane '%s'", pydevLaneName(rec->lane));
         if (rec->disabled)
             printf("  DISABLED: %s", rec->disabled);
         else if (rec->lastError[0])
@@ -867,6 +1044,7 @@ static void pydevReportRecords(const char *typeName, int level)
 void pydevReport(int level)
 {
     pydevWorkersReport(level);
+    pydevLanesReport(level);
     pydevIointrReport(level);
     if (level > 0)
         pydevReportRecords(NULL, level);

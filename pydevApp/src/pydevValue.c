@@ -100,11 +100,18 @@ void pydevResultFree(pydevResult *res)
 
 void pydevResultAlarm(pydevResult *res, epicsEnum16 stat, epicsEnum16 sevr, const char *msg)
 {
+    size_t len = strlen(msg);
     res->kind = PYDEV_RESULT_ALARM;
     res->stat = stat;
     res->sevr = sevr;
-    strncpy(res->msg, msg, sizeof(res->msg) - 1);
-    res->msg[sizeof(res->msg) - 1] = '\0';
+    if (len >= sizeof(res->msg)) {
+        /* what fits AMSG, never half a UTF-8 character (the console has the whole text) */
+        len = sizeof(res->msg) - 1;
+        while (len > 0 && ((unsigned char)msg[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(res->msg, msg, len);
+    res->msg[len] = '\0';
 }
 
 void pydevResultNumber(pydevResult *res, const pydevTarget *t, double value)

@@ -21,8 +21,10 @@
  * epicsThreadPriorityLow, below the CA server's threads, epicsThreadPriorityCAServerLow = 20
  * and up), so a saturated pool cannot starve clients or the scan threads.
  *
- * Hang protection: a job may carry a time limit.  A watch thread expires a job that runs past
- * it (the job's expire() completes its record with an alarm) and declares its worker stuck; a
+ * Hang protection: a job may carry a time limit, counted from when it was queued (what a
+ * client waits, not only what the code runs).  A job still queued past it is taken out of the
+ * queue and dropped (drop()); a watch thread expires a job that runs past it (the job's
+ * expire() completes its record with an alarm) and declares its worker stuck; a
  * new worker takes the stuck one's place, so the pool keeps its size (up to its capacity).
  * When the stuck code returns at last, its worker finds the job expired (pydevWorkersClaim
  * fails), drops the late result and retires if the pool has its full size without it.
@@ -61,6 +63,7 @@ static struct {
     pydevJob *head, *tail;
     unsigned long depth, maxDepth, queued, expiredJobs;
     unsigned long taken, wakes;  /* jobs taken from the queue, workers woken */
+    unsigned long timedQueued;   /* queued jobs with a time limit (the watch walks the queue) */
     worker *idle;
     int idleCount;
     int watching;            /* the pydevWake thread watches the queue */
@@ -106,8 +109,12 @@ static pydevJob *dequeue(void)
         pool.tail = NULL;
     pool.depth--;
     pool.taken++;
+    if (job->timeout > 0)
+        pool.timedQueued--;
     return job;
 }
+
+double pydevWorkersNow(void) { return coarseNow(); }
 
 /* The next job; NULL when this worker, back from an expired job, is one too many. */
 static pydevJob *takeJob(worker *self)
@@ -219,6 +226,12 @@ static worker *claimIdle(void)
 
 void pydevWorkersQueue(pydevJob *job)
 {
+    job->queuedAt = coarseNow();
+    pydevWorkersQueueSince(job);
+}
+
+void pydevWorkersQueueSince(pydevJob *job)
+{
     worker *self = pool.capacity ? epicsThreadPrivateGet(currentWorker) : NULL;
     worker *wake = NULL;
     int watch = 0;
@@ -227,8 +240,9 @@ void pydevWorkersQueue(pydevJob *job)
         self->kept = job;
         return;
     }
-    job->queuedAt = coarseNow();
     epicsMutexMustLock(pool.lock);
+    if (job->timeout > 0)
+        pool.timedQueued++;
     if (pool.tail)
         pool.tail->next = job;
     else
@@ -352,20 +366,46 @@ static int startWorker(void)
     return 0;
 }
 
+/* with pool.lock held: take the queued jobs that passed their time limit out of the queue;
+ * the list of them (linked by next) */
+static pydevJob *takeOverdue(double now)
+{
+    pydevJob **link = &pool.head, *overdue = NULL, **end = &overdue, *job;
+    pool.tail = NULL;
+    while ((job = *link) != NULL) {
+        if (job->timeout > 0 && job->drop && now - job->queuedAt > job->timeout) {
+            *link = job->next;
+            job->next = NULL;
+            *end = job;
+            end = &job->next;
+            pool.depth--;
+            pool.timedQueued--;
+            pool.expiredJobs++;
+        } else {
+            pool.tail = job;
+            link = &job->next;
+        }
+    }
+    return overdue;
+}
+
 static void watchMain(void *unused)
 {
     (void)unused;
     for (;;) {
         int i, n = 0;
         double now;
+        pydevJob *overdue = NULL;
         epicsThreadSleep(0.05);
         now = coarseNow();
         epicsMutexMustLock(pool.lock);
+        if (pool.timedQueued)
+            overdue = takeOverdue(now);
         for (i = 0; i < pool.started; i++) {
             worker *w = &pool.workers[i];
             pydevJob *job = w->current;
             if (job && w->running && w->busy && !w->claimed && !w->expired && job->timeout > 0 &&
-                now - w->startedAt > job->timeout) {
+                now - job->queuedAt > job->timeout) {
                 w->expired = 1;
                 pool.stuck++;
                 pool.expiredJobs++;
@@ -377,6 +417,11 @@ static void watchMain(void *unused)
         epicsMutexUnlock(pool.lock);
         for (i = 0; i < n; i++)
             pool.expiring[i]->expire(pool.expiring[i]);
+        while (overdue) {
+            pydevJob *job = overdue;
+            overdue = job->next;
+            job->drop(job);
+        }
     }
 }
 

@@ -14,9 +14,12 @@ typedef struct pydevJob {
     void (*run)(struct pydevJob *job);
     /* the watch thread: the job ran past its timeout (its late result will be refused) */
     void (*expire)(struct pydevJob *job);
-    double timeout;          /* seconds the run may take; 0: no limit */
+    /* the job waited past its timeout before it ran: it is out of the queue and will not
+     * run (NULL: it waits on) */
+    void (*drop)(struct pydevJob *job);
+    double timeout;          /* seconds from queuedAt to its end; 0: no limit */
     int batchable;           /* another job's run may take it into its batch (TakeNext) */
-    double queuedAt;
+    double queuedAt;         /* pydevWorkersNow() when it was queued (by a lane: entered it) */
 } pydevJob;
 
 typedef struct pydevWorkersStats {
@@ -29,6 +32,10 @@ typedef struct pydevWorkersStats {
  * runs first in every worker thread */
 int  pydevWorkersStart(int count, int capacity, void (*threadInit)(void));
 void pydevWorkersQueue(pydevJob *job);
+/* the same, keeping job->queuedAt (a job that waited in a lane since then) */
+void pydevWorkersQueueSince(pydevJob *job);
+/* the pool's clock (seconds, monotonic, millisecond resolution) */
+double pydevWorkersNow(void);
 /* in job->run: the next queued job, taken by this worker as if it had finished the one it runs,
  * if that job has the same run function and is batchable; else NULL.  Never waits.  A run
  * may so do the first half of several jobs (their Python, under one hold of the GIL) before

@@ -16,6 +16,9 @@ Rules (compatible with the original PyDevice):
 - The value of a final expression is the result; statements alone give ``None``.
 - All links share one global namespace; names a link assigns at its top level are globals
   (``@x = VAL`` sets ``x`` for everyone).
+- A link may ``await`` (``@await plc.read(VAL)``, ``async with``, ``async for``): it then
+  compiles to an ``async def``, and the IOC awaits the coroutine it gives on its event loop
+  (:mod:`pydevice.aio`).  A link whose value is an awaitable is awaited the same way.
 - ``pydev.iointr('name')`` as the whole link registers the record for ``SCAN "I/O Intr"``.
   The argument may be any expression: it is evaluated once, here, in the shared namespace
   (``@pydev.iointr(rpi.watch('Input_1'))``), so a module can check the name and fail the
@@ -170,7 +173,7 @@ def _top_level_bindings(body: list[ast.stmt]) -> list[str]:
     stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
             raise SyntaxError(f"'{type(node).__name__.lower()}' outside function")
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.setdefault(node.id)
@@ -198,6 +201,24 @@ def _top_level_bindings(body: list[ast.stmt]) -> list[str]:
             continue
         stack.extend(ast.iter_child_nodes(node))
     return list(names)
+
+
+_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _awaits(body: list[ast.stmt]) -> bool:
+    """Whether the snippet's own scope awaits (so it must become an ``async def``)."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
+            return True
+        if isinstance(node, ast.comprehension) and node.is_async:
+            return True
+        if isinstance(node, _NEW_SCOPES):
+            continue  # an inner function awaits for itself
+        stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _depth(tree: ast.AST) -> int:
@@ -258,7 +279,8 @@ def _compile_tree(tree: ast.Module, record: str, fields: Collection[str], namesp
     if bindings:
         body.insert(0, ast.Global(names=bindings))
     args = [ast.arg(arg=_ARG_PREFIX + name) for name in macros.used]
-    func = ast.FunctionDef(
+    kind = ast.AsyncFunctionDef if _awaits(body) else ast.FunctionDef
+    func = kind(
         name="link",
         args=ast.arguments(posonlyargs=[], args=args, vararg=None, kwonlyargs=[],
                            kw_defaults=[], kwarg=None, defaults=[]),
