@@ -84,9 +84,10 @@ static const iocshArg reportArg0 = {"level", iocshArgInt};
 static const iocshArg *const reportArgs[] = {&reportArg0};
 static const iocshFuncDef reportDef = {
     "pydevReport", 1, reportArgs,
-    "Report PyDevice.  0: the worker pool (busy, stuck, queue, timeouts) and how many iointr\n"
-    "names; 1: also each worker, each iointr name, and each record (runs, errors, mean time,\n"
-    "last error, or why it is disabled); 2: also each record's link.  Same as `dbior pydev`.\n"};
+    "Report PyDevice.  0: which Python (version, executable, virtualenv), the worker pool\n"
+    "(busy, stuck, queue, timeouts) and how many iointr names; 1: also each worker, each\n"
+    "iointr name, and each record (runs, errors, mean time, last error, or why it is\n"
+    "disabled); 2: also each record's link.  Same as `dbior pydev`.\n"};
 
 static void reportCall(const iocshArgBuf *args)
 {
