@@ -142,7 +142,7 @@ ENV = {"VIRTUAL_ENV": None, "PYDEV_VENV": None}
 
 def test_the_startup_banner_names_the_embedded_python_and_its_virtualenv():
     with Ioc(env=ENV) as ioc:
-        banner = next((line for line in ioc.output.splitlines() if line.startswith("pydev: Python")), "")
+        banner = next((line for line in ioc.output.splitlines() if line.startswith("PyDevice: Python")), "")
         assert _python_named(banner), ioc.output
 
 

@@ -1382,7 +1382,7 @@ static void initOnce(void *unused)
         initStatus = 0;
         startedHere = weStarted;
         describeHeld(about, sizeof(about));
-        printf("pydev: %s\n", about);
+        printf("PyDevice: %s\n", about);
     }
     if (weStarted) {
         startedHere = 1;  /* a host interpreter runs its own exit handlers at its exit */
