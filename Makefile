@@ -105,6 +105,7 @@ install: $(VENV)/.installed
 	  || { tail -30 build-install.log; echo "make install: failed, see build-install.log"; exit 1; }
 	test -x $(PREFIX)/venv/bin/python || $(VPY) -m venv $(PREFIX)/venv
 	$(PREFIX)/venv/bin/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PREFIX)/venv/bin/python python/pydevice/venv_relocate.py $(PREFIX)/venv
 	@echo "installed in $(PREFIX): $(PREFIX)/bin/$(ARCH)/pydevIoc -h"
 
 # Binary wheels for this machine's platform: dist/pydevice-*.whl and, in dist/wheelhouse, it and

@@ -38,3 +38,19 @@ def test_the_moved_tree_serves_records_with_its_own_python_and_venv(moved, tmp_p
         assert ioc.pyeval("pydevice.__file__").startswith(str(moved / "python"))
         assert ioc.pyeval("sys.prefix") == str(moved / "venv")
         assert ioc.pyeval("numpy.__file__").startswith(str(moved / "venv"))
+
+
+def test_the_moved_trees_venv_activates_where_it_lies(moved, tmp_path):
+    venv = moved / "venv"
+    script = (f'. "{venv}/bin/activate" && echo "$VIRTUAL_ENV" && command -v python && '
+              'python -c "import sys; print(sys.prefix)"')
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60,
+                         cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(venv), str(venv / "bin" / "python"), str(venv)]
+
+
+def test_the_moved_trees_venv_scripts_run_where_they_lie(moved):
+    pip = subprocess.run([str(moved / "venv" / "bin" / "pip"), "--version"], capture_output=True,
+                         text=True, timeout=120)
+    assert pip.returncode == 0 and str(moved / "venv") in pip.stdout, pip.stdout + pip.stderr

@@ -20,10 +20,12 @@ epicsEnvSet("EPICS_PVAS_INTF_ADDR_LIST", "$(EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1)
 # PyDev:Exec runs whatever a client writes, so access security limits who may write it: by
 # default the user who started the IOC, from this host (PYDEV_EXEC_USERS/HOSTS to change).
 pydev("import getpass, os, socket")
+# asSetFilename warns about a relative path (it may be read again after a cd): TOP, absolute
+pydev("os.environ['TOP'] = os.path.abspath('../..')")
 pydev("os.environ.setdefault('PYDEV_EXEC_USERS', getpass.getuser())")
 pydev("os.environ.setdefault('PYDEV_EXEC_HOSTS', socket.gethostname() + ',localhost')")
 asSetSubstitutions("EXEC_USERS='$(PYDEV_EXEC_USERS)',EXEC_HOSTS='$(PYDEV_EXEC_HOSTS)'")
-asSetFilename("../../db/pydevExec.acf")
+asSetFilename("$(TOP)/db/pydevExec.acf")
 
 dbLoadRecords("../../db/pydevDemo.db", "P=PyDev:")
 iocInit()

@@ -1,6 +1,6 @@
 /* pydevMain.c - pydevIoc: an IOC shell with pydev support, with softIoc's command line.
  *
- *   pydevIoc [-h] [-D file.dbd] [-a file.acf] [-m macros] [-d file.db]... [-S] [st.cmd]
+ *   pydevIoc [-h] [-V] [-D file.dbd] [-a file.acf] [-m macros] [-d file.db]... [-S] [st.cmd]
  */
 #include <limits.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 
 #include <dbAccess.h>
 #include <epicsExit.h>
+#include <epicsVersion.h>
 #include <epicsThread.h>
 #include <iocsh.h>
 
@@ -25,13 +26,15 @@
 static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
-        "usage: %s [-h] [-D file.dbd] [-a file.acf] [-m macros] [-d file.db]... [-S] [st.cmd]\n"
+        "usage: %s [-h] [-V] [-D file.dbd] [-a file.acf] [-m macros] [-d file.db]... [-S] [st.cmd]\n"
         "\n"
         "An EPICS IOC with DTYP \"pydev\" (Python in record links), Channel Access and PV Access.\n"
         "  -h            this help\n"
+        "  -V            the versions of EPICS and of the Python it embeds, its virtualenv\n"
         "  -D file.dbd   the database definitions (default: dbd/pydevIoc.dbd of this build)\n"
         "  -a file.acf   access security configuration (asSetFilename)\n"
-        "  -m macros     macros for the -d files after it, e.g. -m \"P=Tank:,N=2\"\n"
+        "  -m macros     macros for the -d files, e.g. -m \"P=Tank:,N=2\": each -d takes the\n"
+        "                last -m before it, or else the first one after it\n"
         "  -d file.db    load records; with any -d, iocInit runs after st.cmd (if not already)\n"
         "  -S            no interactive shell: run until exit, SIGTERM or SIGINT\n"
         "  st.cmd        an IOC shell script; its directory goes on Python's sys.path\n"
@@ -39,6 +42,16 @@ static void usage(FILE *out, const char *prog)
         "  %s -d tank.db -m P=Tank:      # records of tank.db, then a shell\n"
         "  %s st.cmd                      # the usual iocBoot way\n",
         prog, prog, prog);
+}
+
+static void versions(void)
+{
+    char about[1024];
+    printf("pydevIoc: EPICS %s\n", EPICS_VERSION_FULL);
+    if (pydevPyInit() == 0)
+        return;  /* starting Python printed which one it is */
+    pydevPyDescribe(about, sizeof(about));
+    printf("pydevIoc: %s\n", about);
 }
 
 /* dbd/pydevIoc.dbd of the build or installation this program belongs to. */
@@ -82,40 +95,65 @@ static void setStartupDir(const char *script)
     pydevPySetStartupDir(path);
 }
 
+/* An option that loads something, in command-line order; a -d's macros are found once
+ * every -m is known (issue #23: the README's `-d tank.db -m P=Tank:` must work). */
+typedef struct loadOption {
+    int opt;
+    const char *arg;
+} loadOption;
+
+/* The macros of the -d at index i: the last -m before it, else the first one after it. */
+static const char *macrosFor(const loadOption *ops, int n, int i)
+{
+    int j;
+    for (j = i - 1; j >= 0; j--)
+        if (ops[j].opt == 'm')
+            return ops[j].arg;
+    for (j = i + 1; j < n; j++)
+        if (ops[j].opt == 'm')
+            return ops[j].arg;
+    return "";
+}
+
 int main(int argc, char *argv[])
 {
-    const char *dbd = NULL, *macros = "";
+    const char *dbd = NULL;
     char found[PATH_MAX];
-    int opt, interactive = 1, loaded = 0, dbdLoaded = 0;
+    int opt, interactive = 1, loaded = 0, dbdLoaded = 0, nops = 0, i;
+    loadOption *ops = calloc(argc > 0 ? (size_t)argc : 1, sizeof(*ops));
 
     /* a console read by people and by programs through pipes: line by line */
     setvbuf(stdout, NULL, _IOLBF, BUFSIZ);
+    if (!ops)
+        return 1;
     pydevSignalsInstall();
 #ifdef PYDEV_REGISTER_ALL
     iocshRegisterCommon();  /* the EPICS build's generated registration code does this */
     pydevRegisterAllCommand();
 #endif
-    while ((opt = getopt(argc, argv, "hD:a:m:d:S")) != -1) {
+    while ((opt = getopt(argc, argv, "hVD:a:m:d:S")) != -1) {
         if (opt == 'h') {
             usage(stdout, argv[0]);
+            return 0;
+        }
+        if (opt == 'V') {
+            versions();
             return 0;
         }
         if (opt == '?') {
             usage(stderr, argv[0]);
             return 2;
         }
-        if (opt == 'S') {
+        if (opt == 'S')
             interactive = 0;
-            continue;
-        }
-        if (opt == 'D') {
+        else if (opt == 'D')
             dbd = optarg;
+        else
+            ops[nops++] = (loadOption){opt, optarg};
+    }
+    for (i = 0; i < nops; i++) {
+        if (ops[i].opt == 'm')
             continue;
-        }
-        if (opt == 'm') {
-            macros = optarg;
-            continue;
-        }
         if (!dbdLoaded) {  /* -a and -d need the definitions */
             if (!dbd && defaultDbd(found, sizeof(found)) == 0)
                 dbd = found;
@@ -128,14 +166,15 @@ int main(int argc, char *argv[])
                 return 1;
             dbdLoaded = 1;
         }
-        if (opt == 'a' && run("asSetFilename(\"%s\")", optarg, NULL))
+        if (ops[i].opt == 'a' && run("asSetFilename(\"%s\")", ops[i].arg, NULL))
             return 1;
-        if (opt == 'd') {
-            if (run("dbLoadRecords(\"%s\", \"%s\")", optarg, macros))
+        if (ops[i].opt == 'd') {
+            if (run("dbLoadRecords(\"%s\", \"%s\")", ops[i].arg, macrosFor(ops, nops, i)))
                 return 1;
             loaded = 1;
         }
     }
+    free(ops);
     if (optind < argc) {
         setStartupDir(argv[optind]);
         iocsh(argv[optind]);

@@ -1459,6 +1459,44 @@ static int chooseInterpreter(PyConfig *config)
 
 static int initStatus = -1;
 
+/* sys's attribute name as text, "?" if it has none (the GIL held). */
+static const char *sysText(const char *name)
+{
+    PyObject *value = PySys_GetObject(name);  /* borrowed */
+    const char *text = value && PyUnicode_Check(value) ? PyUnicode_AsUTF8(value) : NULL;
+    if (!text)
+        PyErr_Clear();
+    return text && *text ? text : "?";
+}
+
+/* Which Python runs the links, and from which virtualenv (the GIL held): a user whose
+ * packages were installed for another Python sees it at once (issue #23). */
+static void describeHeld(char *out, size_t size)
+{
+    const char *version = Py_GetVersion(), *prefix = sysText("prefix");
+    const char *base = sysText("base_prefix"), *space = strchr(version, ' ');
+    int n = epicsSnprintf(out, size, "Python %.*s (%s), executable %s, prefix %s, ",
+                          space ? (int)(space - version) : (int)strlen(version), version,
+                          startedHere ? "embedded" : "the host process'", sysText("executable"),
+                          base);
+    if (n < 0 || (size_t)n >= size)
+        return;
+    epicsSnprintf(out + n, size - n, strcmp(prefix, base) ? "virtualenv %s" : "no virtualenv%s",
+                  strcmp(prefix, base) ? prefix : "");
+}
+
+void pydevPyDescribe(char *out, size_t size)
+{
+    PyGILState_STATE gil;
+    if (pydevPyInit()) {
+        epicsSnprintf(out, size, "Python %s: not started", PY_MAJOR_MINOR);
+        return;
+    }
+    gil = PyGILState_Ensure();
+    describeHeld(out, size);
+    PyGILState_Release(gil);
+}
+
 static void initOnce(void *unused)
 {
     PyGILState_STATE gil;
@@ -1491,7 +1529,11 @@ static void initOnce(void *unused)
         errlogPrintf("pydev: cannot set up the Python namespace:\n");
         PyErr_Print();
     } else {
+        char about[1024];
         initStatus = 0;
+        startedHere = weStarted;
+        describeHeld(about, sizeof(about));
+        printf("PyDevice: %s\n", about);
     }
     if (weStarted) {
         startedHere = 1;  /* a host interpreter runs its own exit handlers at its exit */

@@ -66,6 +66,9 @@ enum { PYDEV_PY_PENDING = 1 };
 
 /* Start (or join) the interpreter and set up the shared namespace, once: 0 or -1. */
 int  pydevPyInit(void);
+/* "Python X.Y.Z (...), executable ..., prefix ..., virtualenv ...": the one the links run in
+ * (starts it if it is not) */
+void pydevPyDescribe(char *out, size_t size);
 /* a worker thread's first act: give it a Python thread state (pydevWorkersStart's threadInit) */
 void pydevPyThreadInit(void);
 /* before Python starts: the startup script's directory, put on sys.path */

@@ -707,6 +707,8 @@ static long readWrite(dbCommon *prec)
     pydevRecord *rec = prec->dpvt;
     if (!rec)
         return -1;
+    if (prec->nsev == NO_ALARM)
+        prec->namsg[0] = '\0';  /* base keeps the last alarm's message in NAMSG (#23) */
     if (rec->disabled) {
         recGblSetSevrMsg(prec, UDF_ALARM, INVALID_ALARM, "%s", rec->disabled);
         return -1;
@@ -1043,6 +1045,9 @@ static void pydevReportRecords(const char *typeName, int level)
 
 void pydevReport(int level)
 {
+    char about[1024];
+    pydevPyDescribe(about, sizeof(about));
+    printf("pydev python: %s\n", about);
     pydevWorkersReport(level);
     pydevLanesReport(level);
     pydevIointrReport(level);

@@ -85,10 +85,11 @@ static const iocshArg reportArg0 = {"level", iocshArgInt};
 static const iocshArg *const reportArgs[] = {&reportArg0};
 static const iocshFuncDef reportDef = {
     "pydevReport", 1, reportArgs,
-    "Report PyDevice.  0: the worker pool (busy, stuck, queue, timeouts) and how many iointr\n"
-    "names; 1: also each worker, each iointr name, and each record (runs, errors, mean time,\n"
-    "last error, or why it is disabled; pycalc records too); 2: also each record's link (a\n"
-    "pycalc's CALC).  `dbior pydev` is the same without the pycalc records.\n"};
+    "Report PyDevice.  0: which Python (version, executable, virtualenv), the worker pool\n"
+    "(busy, stuck, queue, timeouts) and how many iointr names; 1: also each worker, each\n"
+    "iointr name, and each record (runs, errors, mean time, last error, or why it is\n"
+    "disabled; pycalc records too); 2: also each record's link (a pycalc's CALC).\n"
+    "`dbior pydev` is the same without the pycalc records.\n"};
 
 static void reportCall(const iocshArgBuf *args)
 {

@@ -171,9 +171,13 @@ void pydevResultStore(dbCommon *prec, const pydevTarget *t, pydevPlace place,
     if (res->kind == PYDEV_RESULT_ALARM) {
         /* A record with no value yet is INVALID (UDF) whatever the code says; raising that
          * severity here keeps the code's STAT and message, which UDF's own would replace. */
-        recGblSetSevrMsg(prec, res->stat,
-                         prec->udf && res->sevr < INVALID_ALARM ? INVALID_ALARM : res->sevr,
-                         "%s", res->msg);
+        epicsEnum16 sevr = prec->udf && res->sevr < INVALID_ALARM ? INVALID_ALARM : res->sevr;
+        if (prec->nsta == UDF_ALARM && !prec->namsg[0] && sevr >= prec->nsev) {
+            /* An output checks UDF before it writes (longout, bo at PINI): that bare UDF
+             * would keep the reason out of AMSG, so the code's failure replaces it. */
+            prec->nsev = NO_ALARM;
+        }
+        recGblSetSevrMsg(prec, res->stat, sevr, "%s", res->msg);
         return;
     }
     if (res->kind != PYDEV_RESULT_VALUE)

@@ -76,6 +76,7 @@ class _Line:
         self.counter: Optional[EdgeCounter] = None
         self.error: Optional[BaseException] = None
         self.last_pushed: Optional[int] = None
+        self.unreported: Optional[tuple] = None  # (level, monotonic time first seen)
         self.synced = False
         self.lock = threading.Lock()
 
@@ -112,8 +113,13 @@ class Lines:
     reader idles); :meth:`sync` and the next ``get``/``set`` request the lines again.
 
     thread safety: ``_lock`` guards the chip and the line table; each line's ``lock`` its
-    request (taken after ``_lock``, never before it).
+    request (taken after ``_lock``, never before it) and its pushes, so a line's pushes go
+    out in the order its state was read.  ``_sync_lock`` runs :meth:`sync` one at a time
+    (taken before ``_lock``).
     """
+
+    # an edge's event reaches the reader within milliseconds (2 ms under emulation)
+    EDGE_GRACE = 0.2
 
     def __init__(self, chip: Union[int, str] = "gpiochip0", consumer: str = "pydev",
                  event_buffer_size: int = 1024) -> None:
@@ -123,6 +129,7 @@ class Lines:
         self._device: Optional[Device] = None
         self._lines: dict = {}
         self._lock = threading.RLock()
+        self._sync_lock = threading.Lock()
         self._sel: Optional[selectors.DefaultSelector] = None
         self._wake_r = self._wake_w = -1
         self._thread: Optional[threading.Thread] = None
@@ -444,20 +451,28 @@ class Lines:
     @_on_owner
     def sync(self) -> None:
         """Push the current state of every watched line, retry failed lines, and alarm the
-        records of lines that still fail (raises a summary so the calling record alarms)."""
+        records of lines that still fail (raises a summary so the calling record alarms).
+
+        One at a time per chip: the ``Sync`` records of every spelling call it at once, and
+        a second sync requesting a line the first has just got found it busy -- by this
+        IOC -- and pushed that alarm after the first pushed the line's state."""
+        with self._sync_lock:
+            self._sync()
+
+    def _sync(self) -> None:
         failed = []
         with self._lock:
             lines = [ln for ln in self._lines.values() if ln.watched]
         for ln in lines:
-            if ln.request is None:
-                try:
-                    with self._lock:
+            try:
+                with self._lock:
+                    if ln.request is None:
                         self._open(ln)
                         self._add_reader(ln)
-                except GpioError as e:
-                    failed.append(self._failed(ln.key, e, "COMM"))
-                    self._push(ln, pydev.Alarm(str(e), stat="COMM", sevr="INVALID"), None, None)
-                    continue
+            except GpioError as e:
+                failed.append(self._failed(ln.key, e, "COMM"))
+                self._push(ln, pydev.Alarm(str(e), stat="COMM", sevr="INVALID"), None, None)
+                continue
             try:
                 self._push_state(ln, force=not ln.synced)
             except OSError as e:
@@ -468,21 +483,44 @@ class Lines:
             raise GpioError("; ".join(str(e) for e in failed))
 
     def _push_state(self, ln: _Line, force: bool) -> None:
-        """Push the line's level (and counts) now -- always when ``force``, else only when
-        the level differs from what was last pushed (an edge too short for the kernel)."""
+        """Push the line's state now -- always when ``force``, else when an edge is pending
+        or the level differs from what was last pushed with no edge to come (a kind of edge
+        the request does not detect).  An edge's push carries the kernel's time of the edge,
+        never the time the level was read; pushed under ``ln.lock``, so a reader's push of
+        the same edge cannot overtake or follow it with another time."""
         with ln.lock:
             if ln.request is None:
                 return
-            # drain pending events first so the counter and the level agree
-            last = self._drain(ln)
-            value = ln.request.get_value(ln.request.offsets[0])
-            counter = ln.counter
-            if not force and last is None and value == ln.last_pushed:
+            last = self._drain(ln)  # pending events first, so the counter and the level agree
+            level = ln.request.get_value(ln.request.offsets[0])
+            later = self._drain(ln)  # an edge while the level was read: it is the newer state
+            if later is not None:
+                last = later
+            if last is None and level == ln.last_pushed:
+                ln.unreported = None  # back where it was: no change went unreported
+            if last is not None:
+                value, stamp = last.value, last.timestamp
+            elif force or (level != ln.last_pushed and not self._edge_coming(ln, level)):
+                value, stamp = level, time.time()
+            else:
                 return
             ln.synced = True
-        now = time.time() if last is None else last.timestamp
-        self._push(ln, value, counter, now)
-        ln.last_pushed = value
+            self._push(ln, value, ln.counter, stamp)
+            ln.last_pushed, ln.unreported = value, None
+
+    def _edge_coming(self, ln: _Line, level: int) -> bool:
+        """True while the change to ``level`` may be an edge whose event is on its way to
+        the reader (which pushes it with the kernel's time): the request detects that kind
+        of edge, and the level has differed for less than ``EDGE_GRACE`` s.  After that the
+        kernel missed it (too short a pulse, under its debounce) and the level is pushed."""
+        edge = ln.config.edge
+        if not (edge == "both" or (edge == "rising" and level == 1) or
+                (edge == "falling" and level == 0)):
+            return False
+        now = time.monotonic()
+        if ln.unreported is None or ln.unreported[0] != level:
+            ln.unreported = (level, now)
+        return now - ln.unreported[1] < self.EDGE_GRACE
 
     def _push(self, ln: _Line, value: Any, counter: Optional[EdgeCounter],
               timestamp: Optional[float]) -> None:
@@ -547,17 +585,14 @@ class Lines:
                         if ln.request is None or not ln.request.is_open:
                             continue
                         last = self._drain(ln)
-                        counter = ln.counter
+                        if last is not None:  # pushed under the lock: see _push_state
+                            self._push(ln, last.value, ln.counter, last.timestamp)
+                            ln.last_pushed, ln.unreported = last.value, None
                 except OSError as e:
                     # drop the request (unregistering its fd) so a dead chip cannot keep
                     # select() returning; sync() requests the line again
                     err = self._failed(ln.key, self._io_failed(ln, e), "READ")
                     self._push(ln, pydev.Alarm(str(err), stat=err.stat, sevr="INVALID"), None, None)
-                    continue
-                if last is None:
-                    continue
-                self._push(ln, last.value, counter, last.timestamp)
-                ln.last_pushed = last.value
 
     # -- shutdown ------------------------------------------------------------------------------
     def park(self) -> None:
