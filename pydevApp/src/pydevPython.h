@@ -27,6 +27,7 @@ typedef struct pydevPyLink {
     int nmacros;
     char iointrName[64];       /* the link is pydev.iointr('name'); else "" */
     int runsFieldCode;         /* it hands a field's value to exec/eval/compile */
+    char *words;               /* which words are field macros, for pydevReport; or NULL */
 } pydevPyLink;
 
 /* The console rate limit of one record's errors: one message every 10 s at most. */
@@ -56,10 +57,12 @@ void pydevPyThreadInit(void);
 /* before Python starts: the startup script's directory, put on sys.path */
 void pydevPySetStartupDir(const char *dir);
 
-/* Compile a record's link; fields are the record type's field names (the macros' candidates).
+/* Compile a record's link; fields are the record type's field names (the macros' candidates),
+ * type its name (which field words are macros inside string literals; may be NULL).
  * 0, or -1 with err saying why (the traceback is printed). */
-int  pydevPyCompile(const char *name, const char *link, const char *const *fields, int nfields,
-                    pydevPyLink *out, char *err, size_t errlen);
+int  pydevPyCompile(const char *name, const char *type, const char *link,
+                    const char *const *fields, int nfields, pydevPyLink *out, char *err,
+                    size_t errlen);
 /* Free what pydevPyCompile gave (a link run once, e.g. at init); takes the GIL. */
 void pydevPyRelease(pydevPyLink *link);
 /* Run it (takes the GIL): res gets the value, nothing (an output's None) or an alarm, and
