@@ -1,7 +1,12 @@
 """The tutorial's example device: a TCP client, plus a loopback echo service for the demo.
 
-Runs anywhere (``import pydev`` gives the stand-in outside an IOC)::
+As in the tutorial, it calls ``pydev.iointr`` without importing anything: inside pydevIoc
+``pydev`` is a built-in.  Outside an IOC, run it as a script (``python mydevice.py``: the
+tutorial's dummy ``pydev`` class at the end stands in), or make the stand-in the built-in
+first (``pydevice.standin.install()``), as a unit test does::
 
+    import pydevice.standin
+    pydevice.standin.install()
     from mydevice import MyDevice, EchoServer
     server = EchoServer()
     device = MyDevice("127.0.0.1", server.port)
@@ -14,8 +19,6 @@ import logging
 import socket
 import socketserver
 import threading
-
-import pydev
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +69,16 @@ class EchoServer(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", port), _Echo)
         self.port = self.server_address[1]
         threading.Thread(target=self.serve_forever, name="echo", daemon=True).start()
+
+
+if __name__ == "__main__":
+    class pydev:  # noqa: N801  (the tutorial's stand-in for the IOC's built-in pydev)
+        @staticmethod
+        def iointr(param, value=None):
+            print(f"pydev.iointr({param!r}, {value!r})")
+
+    server = EchoServer()
+    device = MyDevice("127.0.0.1", server.port)
+    device.connect()
+    device.send("test")
+    print(f"sent {device.sent} bytes")

@@ -211,7 +211,7 @@ def test_the_standin_get_and_put_work_outside_an_ioc():
 def test_a_field_word_after_a_dot_in_a_string_is_a_pv_name_not_a_macro():
     from pydevice.snippet import compile_link
 
-    link = compile_link("('OTHER.VAL', 'VAL', '%VAL_STR%', VAL_STR)", "rec", {"VAL"}, {})
+    link = compile_link("('OTHER.VAL', 'VAL', '%VAL_STR%', VAL_STR)", "rec", {"VAL"}, {}, "mbbo")
     assert link.macros == ("VAL", "VAL_STR")
     assert link.function(3, "run") == ("OTHER.VAL", "3", "run", "run")
 

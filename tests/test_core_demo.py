@@ -1,4 +1,6 @@
 """The demo IOC of `make run` (iocBoot/iocpydev/st.cmd): the tutorial, end to end over CA."""
+import re
+
 import pytest
 
 from harness import ROOT, Ioc, poll
@@ -33,6 +35,14 @@ def test_the_device_counts_what_it_sends_and_pushes_the_count(ioc):
     assert poll(lambda: before + 5 in updates)                 # I/O Intr, no polling
     assert poll(lambda: ioc.caget("$(P)Device1:Sent") == before + 5, timeout=3)  # 1 second scan
     monitor.clear_callbacks()
+
+
+def test_the_device_module_uses_the_builtin_pydev_as_the_tutorials_does(ioc):
+    """python/mydevice.py never imports pydev: the push above reached SentCb through the
+    built-in, and the module's namespace has no pydev of its own."""
+    source = (ROOT / "python" / "mydevice.py").read_text()
+    assert not re.search(r"^\s*(import pydev|from pydev import)\b", source, re.M)
+    assert ioc.pyeval("'pydev' in vars(__import__('mydevice'))") is False
 
 
 def test_a_connect_failure_is_an_alarm_and_a_retry_clears_it(ioc):

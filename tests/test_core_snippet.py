@@ -1,4 +1,7 @@
 """pydevice.snippet and the pydev stand-in, without an IOC."""
+import subprocess
+import sys
+
 import pytest
 
 from pydevice.snippet import compile_link
@@ -6,8 +9,8 @@ from pydevice.snippet import compile_link
 FIELDS = {"VAL", "NAME", "EGU", "HIGH", "DESC"}
 
 
-def run(text, *values, namespace=None):
-    link = compile_link(text, "R:x", FIELDS, {} if namespace is None else namespace)
+def run(text, *values, namespace=None, rtype="longout"):
+    link = compile_link(text, "R:x", FIELDS, {} if namespace is None else namespace, rtype)
     return link, link.function(*values)
 
 
@@ -95,7 +98,11 @@ def test_standin_records_pushes():
 
 
 def test_tutorial_device_runs_outside_an_ioc():
+    """mydevice.py calls pydev.iointr without importing pydev, as the tutorial's does: the
+    stand-in, installed as the built-in, takes the pushes."""
     import pydev
+    from pydevice import standin
+    standin.install()
     from mydevice import EchoServer, MyDevice
     pydev.clear()
     server = EchoServer()
@@ -105,3 +112,62 @@ def test_tutorial_device_runs_outside_an_ioc():
     assert device.sent == 4 and pydev.last_value("bytes_sent") == 4
     device.disconnect()
     server.shutdown()
+
+
+def test_tutorial_device_runs_as_a_script_with_the_tutorials_dummy_pydev(tmp_path):
+    from harness import ROOT
+    run = subprocess.run([sys.executable, str(ROOT / "python" / "mydevice.py")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "pydev.iointr('bytes_sent', 4)\nsent 4 bytes\n"
+
+
+def test_install_keeps_a_real_builtin_pydev():
+    import builtins
+    from pydevice import standin
+    standin.install()
+    assert builtins.pydev is standin
+    real = builtins.pydev = object()
+    try:
+        standin.install()
+        assert builtins.pydev is real
+    finally:
+        builtins.pydev = standin
+
+
+def test_percent_field_outside_literals_is_the_value_where_percent_is_no_operator():
+    _, result = run("[v.upper() for v in %VAL%] + [%NAME%]", ["a", "b"], "n", rtype="waveform")
+    assert result == ["A", "B", "n"]
+    link, result = run("VAL %HIGH% 7", 45, 10)        # between operands: Python's %
+    assert link.macros == ("VAL", "HIGH") and result == 45 % 10 % 7
+    link = compile_link("%VAL%.upper()", "R", FIELDS, {}, "stringout")
+    assert link.function("x") == "X" and link.usage.code == ("VAL",)
+
+
+def test_percent_field_joined_to_a_word_is_listed():
+    link = compile_link("dev%VAL%x", "R", FIELDS, {"dev": 7, "x": 4}, "longout")
+    assert link.usage.glued == ("%VAL%",) and link.function(5) == 7 % 5 % 4
+
+
+def test_control_characters_in_one_line_literals_are_escapes():
+    # as EPICS' db parser hands them over: \n, \t, \x01 already turned into the characters
+    _, result = run("('a\nb', r'c\nd', b'\x01', '''e\nf''', f'{VAL}\t')", 1)
+    assert result == ("a\nb", "c\\nd", b"\x01", "e\nf", "1\t")
+    with pytest.raises(SyntaxError) as err:     # columns count the escapes as written
+        compile_link("'a\nb' +* 1", "R", FIELDS, {}, "longout")
+    assert err.value.offset == 9
+
+
+def test_only_the_tutorials_words_for_the_type_expand_in_literals():
+    fields = {"VAL", "NAME", "EGU", "STAT", "DISP", "SCAN", "INP", "HIGH", "PREC"}
+    text = "':OUTP:STAT ON;:DISP:TEXT;:SCAN?;:INP:COUP DC;%SCAN%;VAL;EGU;HIGH;%HIGH%'"
+    link = compile_link(text, "R", fields, {}, "ai")
+    values = {"SCAN": "Passive", "VAL": 1.5, "EGU": "V", "HIGH": 9.0}
+    assert link.function(*(values[m] for m in link.macros)) == (
+        ":OUTP:STAT ON;:DISP:TEXT;:SCAN?;:INP:COUP DC;Passive;1.5;V;HIGH;9.0")
+    assert link.usage.strings == ("%SCAN%", "VAL", "EGU", "%HIGH%")
+    assert link.usage.kept == ("STAT", "DISP", "SCAN", "INP", "HIGH")
+    assert link.words == ("in strings: %SCAN%, VAL, EGU, %HIGH%; words in strings, not macros: "
+                          "STAT, DISP, SCAN, INP, HIGH (%STAT% for the field)")
+    assert compile_link("'VAL'", "R", fields, {}, None).function() == "VAL"  # type unknown
+    assert compile_link("STAT", "R", fields, {}, "ai").macros == ("STAT",)    # code: any field

@@ -16,11 +16,11 @@
 #include <iocsh.h>
 
 #include "pydevPython.h"
+#include "pydevRegisterAll.h"
 #include "pydevSignals.h"
 
 #ifdef PYDEV_REGISTER_ALL
 #include <iocshRegisterCommon.h>
-#include "pydevRegisterAll.h"
 #endif
 
 static void usage(FILE *out, const char *prog)
@@ -131,6 +131,7 @@ int main(int argc, char *argv[])
     iocshRegisterCommon();  /* the EPICS build's generated registration code does this */
     pydevRegisterAllCommand();
 #endif
+    pydevRegisterOriginalCommand();  /* the original PyDevice's st.cmd calls it */
     while ((opt = getopt(argc, argv, "hVD:a:m:d:S")) != -1) {
         if (opt == 'h') {
             usage(stdout, argv[0]);

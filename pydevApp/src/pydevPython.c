@@ -734,9 +734,14 @@ static void trace(const pydevPyCall *call, PyObject *result, const pydevResult *
 {
     PyObject *text = result ? PyObject_Repr(result) : NULL;
     const char *s = text ? PyUnicode_AsUTF8(text) : NULL;
+    /* which words of the link are field macros (snippet.Usage.describe), set at compile */
+    PyObject *words = PyObject_GetAttrString((PyObject *)call->code, "pydev_words");
+    const char *w = words && PyUnicode_Check(words) ? PyUnicode_AsUTF8(words) : NULL;
     PyErr_Clear();
-    printf("pydev: %s: @%s -> %.200s (%.1f us)\n", call->name, call->link, s ? s : res->msg,
-           seconds * 1e6);
+    printf("pydev: %s: @%s -> %.200s (%.1f us)%s%s%s\n", call->name, call->link,
+           s ? s : res->msg, seconds * 1e6, w && *w ? " [" : "", w && *w ? w : "",
+           w && *w ? "]" : "");
+    Py_XDECREF(words);
     Py_XDECREF(text);
 }
 
@@ -894,8 +899,9 @@ int pydevPyRun(const pydevPyCall *call, pydevResult *res, double *seconds)
     return rc;
 }
 
-int pydevPyCompile(const char *recordName, const char *linkText, const char *const *fields,
-                   int nfields, pydevPyLink *out, char *err, size_t errlen)
+int pydevPyCompile(const char *recordName, const char *recordType, const char *linkText,
+                   const char *const *fields, int nfields, pydevPyLink *out, char *err,
+                   size_t errlen)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject *names = PyFrozenSet_New(NULL), *link = NULL, *macros, *iointr;
@@ -911,7 +917,8 @@ int pydevPyCompile(const char *recordName, const char *linkText, const char *con
         }
     }
     if (names)
-        link = PyObject_CallFunction(compileLink, "ssOO", linkText, recordName, names, globals);
+        link = PyObject_CallFunction(compileLink, "ssOOz", linkText, recordName, names, globals,
+                                     recordType);
     if (!link) {
         PyObject *exc = takeException();
         if (exc) {
@@ -929,6 +936,11 @@ int pydevPyCompile(const char *recordName, const char *linkText, const char *con
     macros = PyTuple_GET_ITEM(link, 1);
     iointr = PyTuple_GET_ITEM(link, 2);
     out->runsFieldCode = PyObject_IsTrue(PyTuple_GET_ITEM(link, 3)) == 1;
+    {
+        const char *words = PyUnicode_AsUTF8(PyTuple_GET_ITEM(link, 4));
+        PyErr_Clear();
+        out->words = words && *words ? strdup(words) : NULL;
+    }
     out->nmacros = (int)PyTuple_GET_SIZE(macros);
     out->macros = calloc(out->nmacros ? out->nmacros : 1, sizeof(pydevFieldValue));
     for (i = 0; out->macros && i < out->nmacros; i++)
@@ -966,6 +978,8 @@ void pydevPyRelease(pydevPyLink *link)
     free(link->macros);
     link->macros = NULL;
     link->nmacros = 0;
+    free(link->words);
+    link->words = NULL;
 }
 
 /* ---- the built-in module `pydev` -------------------------------------------------------- */
@@ -1330,6 +1344,15 @@ static int setupNamespace(int weStarted)
     Py_INCREF(globals);
     if (PyDict_SetItemString(globals, "pydev", pydevModule))
         return -1;
+    /* a built-in, as in the original PyDevice: module code that never imports it can call
+     * pydev.iointr(); `import pydev` gives the same module */
+    {
+        PyObject *builtins = PyImport_ImportModule("builtins");
+        int rc = builtins ? PyObject_SetAttrString(builtins, "pydev", pydevModule) : -1;
+        Py_XDECREF(builtins);
+        if (rc)
+            return -1;
+    }
     if (!(snippet = PyImport_ImportModule("pydevice.snippet")) ||
         !(compileLink = PyObject_GetAttrString(snippet, "compile_link")))
         return -1;

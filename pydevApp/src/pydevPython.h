@@ -27,6 +27,7 @@ typedef struct pydevPyLink {
     int nmacros;
     char iointrName[64];       /* the link is pydev.iointr('name'); else "" */
     int runsFieldCode;         /* it hands a field's value to exec/eval/compile */
+    char *words;               /* which words are field macros, for pydevReport; or NULL */
 } pydevPyLink;
 
 /* The console rate limit of one record's errors: one message every 10 s at most. */
@@ -74,10 +75,12 @@ void pydevPyThreadInit(void);
 /* before Python starts: the startup script's directory, put on sys.path */
 void pydevPySetStartupDir(const char *dir);
 
-/* Compile a record's link; fields are the record type's field names (the macros' candidates).
+/* Compile a record's link; fields are the record type's field names (the macros' candidates),
+ * type its name (which field words are macros inside string literals; may be NULL).
  * 0, or -1 with err saying why (the traceback is printed). */
-int  pydevPyCompile(const char *name, const char *link, const char *const *fields, int nfields,
-                    pydevPyLink *out, char *err, size_t errlen);
+int  pydevPyCompile(const char *name, const char *type, const char *link,
+                    const char *const *fields, int nfields, pydevPyLink *out, char *err,
+                    size_t errlen);
 /* A pycalc record's CALC as a function of the inputs A..J it uses (pydevice.pycalc): out's
  * macros are those inputs (names filled in), runsFieldCode says an input reaches
  * exec/eval/compile; an array result longer than limit (MEVL, when more than 1) is cut to it.

@@ -505,7 +505,8 @@ static int setupRecord(pydevRecord *rec, char *err, size_t errlen)
         epicsSnprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (pydevPyCompile(rec->prec->name, rec->link, typeFields[type - recordTypes].names,
+    if (pydevPyCompile(rec->prec->name, type->name, rec->link,
+                       typeFields[type - recordTypes].names,
                        typeFields[type - recordTypes].count, &rec->code, err, errlen) ||
         setupMacros(rec, err, errlen))
         return -1;
@@ -527,7 +528,7 @@ static int runInitial(pydevRecord *rec, const char *code, pydevResult *res)
     char err[256];
     double seconds;
     int rc = -1;
-    if (pydevPyCompile(prec->name, code, NULL, 0, &link, err, sizeof(err))) {
+    if (pydevPyCompile(prec->name, NULL, code, NULL, 0, &link, err, sizeof(err))) {
         errlogPrintf("pydev: %s: info(pydev:init) cannot be used (%s): the record starts "
                      "without a value\n", prec->name, err);
         return -1;
@@ -1040,6 +1041,8 @@ static void pydevReportRecords(const char *typeName, int level)
         printf("\n");
         if (level > 1)
             printf("      @%s\n", rec->link);
+        if (level > 1 && rec->code.words)
+            printf("      %s\n", rec->code.words);
     }
 }
 

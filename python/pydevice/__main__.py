@@ -2,6 +2,10 @@
 
 ``python -m pydevice screen FILE.db ...``: an operator screen for a database
 (see :mod:`pydevice.screens.cli`).
+
+``python -m pydevice check FILE.db ... [-m macros]``: compile a database's pydev links without
+an IOC, and say what would disable a record and where it differs from the original PyDevice
+(see :mod:`pydevice.check`).
 """
 import sys
 
@@ -9,6 +13,11 @@ if sys.argv[1:2] == ["screen"]:
     from .screens.cli import main as screen
 
     sys.exit(screen(sys.argv[2:]))
+
+if sys.argv[1:2] == ["check"]:
+    from .check import main as check
+
+    sys.exit(check(sys.argv[2:]))
 
 from .ioc import main  # noqa: E402
 

@@ -8,11 +8,17 @@ source: a value written by a client can never change which code runs.
 Rules (compatible with the original PyDevice):
 
 - A stand-alone upper-case name that is a field of the record (``VAL``, ``NAME``, ``EGU``,
-  ...) is a macro and evaluates to that field's value.  A field name with ``_STR``
-  (``VAL_STR``) evaluates to the field as EPICS' string form: an enum's state string.
-- Inside a string literal, a stand-alone field word (``'VAL'``) or ``%FIELD%`` is replaced by
-  the field's text; the text is inserted as data and can never end the literal.  A word after
-  a ``.`` (``'TANK:LEVEL.VAL'``, a PV name for ``pydev.get``) is left alone.
+  ``SCAN``, ...) is a macro and evaluates to that field's value, and so is ``%FIELD%``
+  where Python has no ``%`` operator (``[v.upper() for v in %VAL%]``).  A field name with
+  ``_STR`` (``VAL_STR``) evaluates to the field as EPICS' string form: an enum's state string.
+- Inside a string literal, ``%FIELD%`` (any field) and the stand-alone words the original
+  tutorial lists for the record type (:data:`LITERAL_WORDS`: ``'VAL'``, ``'NAME'``, ...)
+  are replaced by the field's text; the text is inserted as data and can never end the
+  literal.  Other words stay words (``':OUTP:STAT ON'``), and so does a word after a ``.``
+  (``'TANK:LEVEL.VAL'``, a PV name for ``pydev.get``).
+- Control characters inside a one-line string literal (EPICS' database parser turns the
+  ``\\n`` of ``field(OUT, "@print('a\\nb')")`` into a newline before the IOC sees it) are
+  read as the escape sequences they were written as.
 - The value of a final expression is the result; statements alone give ``None``.
 - All links share one global namespace; names a link assigns at its top level are globals
   (``@x = VAL`` sets ``x`` for everyone).
@@ -28,11 +34,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import keyword
 import re
 import sys
 from typing import Callable, Collection, Iterator, NamedTuple
 
-__all__ = ["Link", "compile_link"]
+__all__ = ["Link", "Usage", "compile_link", "LITERAL_WORDS"]
 
 _ARG_PREFIX = "_pydev_m_"
 # a bare field word right after a '.' is part of a PV name ('TANK:LEVEL.VAL'), not a macro
@@ -40,18 +47,67 @@ _FIELD_WORD = re.compile(r"%([A-Z][A-Z0-9]*(?:_STR)?)%|(?<![A-Za-z0-9_.])([A-Z][
 _AS_STRING = "_STR"  # FIELD_STR: the field read as a string (an enum's state string)
 
 
+_STATES = ("ZR", "ON", "TW", "TH", "FR", "FV", "SX", "SV", "EI", "NI", "TE", "EL", "TV", "TT",
+           "FT", "FF")
+_LONG_WORDS = ("VAL", "NAME", "EGU", "HOPR", "LOPR", "HIGH", "HIHI", "LOW", "LOLO")
+_LITERAL_TABLE = {
+    # the original tutorial's "Supported field macros per record"
+    ("longin", "longout"): _LONG_WORDS,
+    ("bi", "bo"): ("VAL", "NAME", "ZNAM", "ONAM"),
+    ("mbbi", "mbbo"): ("VAL", "RVAL", "NAME") + tuple(s + "VL" for s in _STATES)
+                      + tuple(s + "ST" for s in _STATES),
+    ("ai", "ao"): ("VAL", "RVAL", "ORAW", "NAME", "EGU", "HOPR", "LOPR", "PREC"),
+    ("stringin", "stringout"): ("VAL", "NAME"),
+    ("lsi", "lso"): ("VAL", "NAME", "SIZV", "LEN"),
+    ("waveform",): ("VAL",),
+    # types the tutorial does not cover, as their nearest relatives there
+    ("int64in", "int64out"): _LONG_WORDS,
+    ("mbbiDirect", "mbboDirect"): ("VAL", "RVAL", "NAME"),
+    ("aai", "aao"): ("VAL",),
+}
+LITERAL_WORDS: dict[str, frozenset[str]] = {
+    rtype: frozenset(words) for rtypes, words in _LITERAL_TABLE.items() for rtype in rtypes}
+"""Per record type, the field words that stand alone inside a string literal and are
+replaced there (as the original PyDevice's tutorial lists them).  Any other field needs
+``%FIELD%`` inside a literal; a record type not listed has no such words."""
+
+
+class Usage(NamedTuple):
+    """Which words of a link were taken as field macros, and which were not."""
+
+    code: tuple[str, ...] = ()     # fields used as values outside string literals
+    strings: tuple[str, ...] = ()  # replaced inside literals, as written: VAL or %NAME%
+    kept: tuple[str, ...] = ()     # field words inside literals that stayed words
+    glued: tuple[str, ...] = ()    # %FIELD% joined to a word outside literals (text pasting)
+    iointr_expression: str | None = None  # pydev.iointr(<this>), not evaluated
+
+    def describe(self) -> str:
+        """One line for TPRO and ``pydevReport 2`` ("" when the link has no field words)."""
+        parts = []
+        if self.code:
+            parts.append("macros: " + ", ".join(self.code))
+        if self.strings:
+            parts.append("in strings: " + ", ".join(self.strings))
+        if self.kept:
+            parts.append("words in strings, not macros: " + ", ".join(self.kept)
+                         + f" (%{self.kept[0]}% for the field)")
+        return "; ".join(parts)
+
+
 class Link(NamedTuple):
     """A compiled link: call ``function(*values of macros)``.
 
     ``runs_field_code`` is true when the link passes a field's value to ``exec``, ``eval``
     or ``compile``: whoever may write that field may run code in the IOC, so the IOC
-    demands an access security group for the record.
+    demands an access security group for the record.  ``words`` is ``usage.describe()``.
     """
 
     function: Callable[..., object]
     macros: tuple[str, ...]
     iointr: str | None
     runs_field_code: bool = False
+    words: str = ""
+    usage: Usage = Usage()
 
 
 _CODE_RUNNERS = frozenset({"exec", "eval", "compile"})
@@ -103,11 +159,19 @@ def _iointr_name(tree: ast.Module, record: str, namespace: dict) -> str | None:
 
 
 class _Macros(ast.NodeTransformer):
-    """Replace field macros by references to the function's parameters."""
+    """Replace field macros by references to the function's parameters.
 
-    def __init__(self, fields: Collection[str]) -> None:
+    ``literal_words`` are the fields whose stand-alone word is a macro inside a string
+    literal too; ``usage`` afterwards says which words were taken (and which were not).
+    """
+
+    def __init__(self, fields: Collection[str], literal_words: Collection[str] = ()) -> None:
         self.fields = fields
-        self.used: dict[str, None] = {}  # ordered set
+        self.literal_words = literal_words
+        self.used: dict[str, None] = {}  # ordered sets
+        self.code: dict[str, None] = {}
+        self.strings: dict[str, None] = {}
+        self.kept: dict[str, None] = {}
 
     def is_macro(self, name: str) -> bool:
         """A field of the record, or a field with ``_STR`` (its string form)."""
@@ -115,12 +179,22 @@ class _Macros(ast.NodeTransformer):
             name = name[: -len(_AS_STRING)]
         return name in self.fields
 
+    def is_literal_word(self, name: str) -> bool:
+        """A stand-alone word that is a macro inside a string literal (VAL, VAL_STR)."""
+        base = name[: -len(_AS_STRING)] if name.endswith(_AS_STRING) else name
+        return base in self.literal_words and self.is_macro(name)
+
+    def usage(self, glued: Collection[str] = (), iointr_expression: str | None = None) -> Usage:
+        return Usage(tuple(self.code), tuple(self.strings), tuple(self.kept), tuple(glued),
+                     iointr_expression)
+
     def _arg(self, field: str) -> ast.Name:
         self.used.setdefault(field)
         return ast.Name(id=_ARG_PREFIX + field, ctx=ast.Load())
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if isinstance(node.ctx, ast.Load) and node.id.isupper() and self.is_macro(node.id):
+            self.code.setdefault(node.id)
             return ast.copy_location(self._arg(node.id), node)
         return node
 
@@ -131,6 +205,13 @@ class _Macros(ast.NodeTransformer):
         for match in _FIELD_WORD.finditer(text):
             field = match.group(1) or match.group(2)
             if not self.is_macro(field):
+                continue
+            if match.group(1):
+                self.strings.setdefault(match.group(0))
+            elif self.is_literal_word(field):
+                self.strings.setdefault(field)
+            else:  # a word such as SCPI's STAT or INP: only %STAT% is the field
+                self.kept.setdefault(field)
                 continue
             if match.start() > pos:
                 parts.append(ast.Constant(text[pos : match.start()]))
@@ -251,23 +332,145 @@ def _recursion_room(tree: ast.AST) -> Iterator[None]:
         sys.setrecursionlimit(old)
 
 
-def compile_link(text: str, record: str, fields: Collection[str], namespace: dict) -> Link:
+_STRING_PREFIXES = frozenset({"r", "u", "b", "br", "rb", "f", "fr", "rf"})
+_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+            "\v": "\\v"}
+_PERCENT_FIELD = re.compile(r"%([A-Z][A-Z0-9]*(?:_STR)?)%")
+_OPERAND_KEYWORDS = frozenset({"True", "False", "None"})
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _prepare(text: str, is_field: Callable[[str], bool]) -> tuple[str, list[str]]:
+    """The link text as Python reads it, and the ``%FIELD%`` that are glued to words.
+
+    Two things the original PyDevice did to the text before Python saw it, done here on the
+    text only (never with a value):
+
+    - a control character inside a one-line string literal is put back as the escape
+      sequence EPICS' database parser made it from (``'a\\nb'`` came as ``'a<newline>b'``);
+    - outside string literals, ``%FIELD%`` where Python cannot read ``%`` as an operator
+      (at the start, after ``(``, ``,``, ``in``, ...) becomes ``(FIELD)``, the same field
+      macro as the bare name, with the same length (columns of errors stay right).
+
+    A ``%FIELD%`` joined to a word outside literals (``dev%VAL%``, ``%VAL%x``) is left to
+    Python and listed: the original pasted the value's text into a name there.
+    """
+    out: list[str] = []
+    glued: list[str] = []
+    operand = False  # the last token outside literals ends an operand (then % is modulo)
+    depth = 0  # of brackets, inside which a newline does not end a statement
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":  # a comment: to the end of the line
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(text[i:j])
+            i = j
+        elif c.isspace():
+            out.append(c)
+            operand = operand and not (c == "\n" and depth == 0)  # a new statement
+            i += 1
+        elif c in "'\"" or _is_word_char(c) and not c.isdigit():
+            j = i
+            while j < n and _is_word_char(text[j]):
+                j += 1
+            word = text[i:j]
+            if j < n and text[j] in "'\"" and (not word or word.lower() in _STRING_PREFIXES):
+                i = _string(text, i, j, "r" in word.lower(), out)
+                operand = True
+            else:
+                out.append(word)
+                operand = not keyword.iskeyword(word) or word in _OPERAND_KEYWORDS
+                i = j
+        elif c.isdigit() or c == "." and i + 1 < n and text[i + 1].isdigit():
+            j = i + 1
+            while j < n and (_is_word_char(text[j]) or text[j] == "."):
+                j += 1
+            out.append(text[i:j])
+            operand = True
+            i = j
+        elif c == "%" and (match := _PERCENT_FIELD.match(text, i)) and is_field(match.group(1)):
+            name = match.group(1)
+            after = text[match.end()] if match.end() < n else ""
+            if (operand and i and _is_word_char(text[i - 1])) or _is_word_char(after):
+                glued.append(match.group(0))
+            if operand:  # x %VAL% y: Python's operator, as it always was
+                out.append(c)
+                operand = False
+                i += 1
+            else:
+                out.append(f"({name})")
+                operand = True
+                i = match.end()
+        else:
+            out.append(c)
+            operand = c in ")]}"
+            depth += (c in "([{") - operand
+            i += 1
+    return "".join(out), glued
+
+
+def _string(text: str, start: int, quote_at: int, raw: bool, out: list[str]) -> int:
+    """Copy the string literal at ``start`` (its quote at ``quote_at``) into ``out``, control
+    characters of a one-line literal as escapes; returns the index after it."""
+    quote = text[quote_at] * 3 if text.startswith(text[quote_at] * 3, quote_at) else text[quote_at]
+    out.append(text[start : quote_at + len(quote)])
+    i, n = quote_at + len(quote), len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith(quote, i):
+            out.append(quote)
+            return i + len(quote)
+        if c == "\\" and i + 1 < n and text[i + 1] >= " ":
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if len(quote) == 1 and (c < " " or c == "\x7f"):
+            out.append(_ESCAPES.get(c) or f"\\x{ord(c):02x}")
+        else:
+            out.append(c)
+        i += 1
+    return n  # unterminated: Python says so
+
+
+def compile_link(text: str, record: str, fields: Collection[str], namespace: dict,
+                 rtype: str | None = None, *, evaluate_iointr: bool = True) -> Link:
     """Compile link ``text`` of ``record`` whose valid field names are ``fields``.
 
-    ``namespace`` is the shared global dictionary the code runs in.  Raises SyntaxError
-    (with ``record`` as the file name) when the text is not valid Python, and whatever the
-    argument of a ``pydev.iointr(<expression>)`` link raises when it is evaluated.
+    ``namespace`` is the shared global dictionary the code runs in; ``rtype`` the record
+    type, which says which field words are macros inside string literals
+    (:data:`LITERAL_WORDS`; none for a type it does not list, e.g. None).  Raises
+    SyntaxError (with ``record`` as the file name) when the text is not valid Python, and
+    whatever the argument of a ``pydev.iointr(<expression>)`` link raises when it is
+    evaluated.  With ``evaluate_iointr=False`` such an argument is not evaluated: the link's
+    ``iointr`` is None and ``usage.iointr_expression`` its source (``python -m pydevice
+    check`` compiles links so, without an IOC).
     """
     text = text.lstrip(" \t")  # "@ tank.level()" reads naturally; Python would not indent it
-    tree = ast.parse(text, filename=record, mode="exec")
-    iointr = _iointr_name(tree, record, namespace)
+    macros = _Macros(fields, LITERAL_WORDS.get(rtype or "", ()))
+    source, glued = _prepare(text, macros.is_macro)
+    tree = ast.parse(source, filename=record, mode="exec")
+    expression = None
+    if evaluate_iointr:
+        iointr = _iointr_name(tree, record, namespace)
+    else:
+        argument = _iointr_argument(tree)
+        literal = isinstance(argument, ast.Constant) and isinstance(argument.value, str)
+        iointr = argument.value if literal else None
+        expression = ast.get_source_segment(source, argument) if argument and not literal else None
     with _recursion_room(tree):
-        return _compile_tree(tree, record, fields, namespace, iointr)
+        link = _compile_tree(tree, record, macros, namespace, iointr)
+    usage = macros.usage(glued, expression)
+    link.function.pydev_words = usage.describe()
+    return link._replace(words=usage.describe(), usage=usage)
 
 
-def _compile_tree(tree: ast.Module, record: str, fields: Collection[str], namespace: dict,
+def _compile_tree(tree: ast.Module, record: str, macros: _Macros, namespace: dict,
                   iointr: str | None) -> Link:
-    macros = _Macros(fields)
     tree = macros.visit(tree)
     body = tree.body or [ast.Pass()]
     try:

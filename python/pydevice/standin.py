@@ -1,22 +1,28 @@
 """A stand-in for the IOC's built-in ``pydev`` module, for running user code outside an IOC.
 
-Inside ``pydevIoc`` the module ``pydev`` is built into the interpreter.  Outside it,
-``import pydev`` finds ``python/pydev.py``, which re-exports this module, so code written
-for records runs and unit-tests anywhere::
+Inside ``pydevIoc`` the module ``pydev`` is built into the interpreter, and a built-in name
+as well: module code may call ``pydev.iointr(...)`` without importing it, as with the original
+PyDevice.  Outside it, ``import pydev`` finds ``python/pydev.py``, which re-exports this
+module, so code written for records runs and unit-tests anywhere::
 
     import pydev
     pydev.iointr("bytes_sent", 42)
     assert pydev.last_value("bytes_sent") == 42
     pydev.put("TANK:SETPOINT", 3.5)        # fields of "records": a dictionary here
     assert pydev.get("TANK:SETPOINT.VAL") == 3.5
+
+For module code that never imports it, :func:`install` makes the stand-in the built-in
+``pydev`` (a test's first line, or a conftest.py).
 """
 from __future__ import annotations
 
+import builtins
+import sys
 import threading
 from typing import Any, NamedTuple
 
 __all__ = ["Alarm", "IointrCall", "iointr", "calls", "last_value", "clear", "in_ioc",
-           "get", "put", "fields", "STAT_NAMES", "SEVR_NAMES"]
+           "get", "put", "fields", "install", "STAT_NAMES", "SEVR_NAMES"]
 
 in_ioc = False
 """True inside ``pydevIoc`` (the built-in module), False for this stand-in."""
@@ -129,3 +135,14 @@ def clear() -> None:
     with _lock:
         calls.clear()
         fields.clear()
+
+
+def install() -> None:
+    """Make ``pydev`` a built-in name for all modules, as it is inside ``pydevIoc``: this
+    stand-in, unless there is a ``pydev`` built-in already (inside the IOC, the real one).
+
+    A module that defines its own ``pydev`` (the tutorial's ``if __name__ == "__main__":
+    class pydev: ...``) or imports it keeps that one: a module's names come before built-ins.
+    """
+    if not hasattr(builtins, "pydev"):
+        builtins.pydev = sys.modules[__name__]  # type: ignore[attr-defined]

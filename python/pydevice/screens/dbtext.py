@@ -1,8 +1,10 @@
 """Read the records of an EPICS database file: type, name and fields, macros expanded.
 
-Only what a screen needs: ``record``/``grecord`` blocks with their ``field`` and ``info``
-entries (several may share a line); ``alias``, ``include`` and comments are skipped.  A macro
-without a value stays as it is written (``$(P)``) so that a screen can carry it on.
+Only what a screen (and ``python -m pydevice check``) needs: ``record``/``grecord`` blocks
+with their ``field`` and ``info`` entries (several may share a line); ``alias``, ``include``
+and comments are skipped.  A macro without a value stays as it is written (``$(P)``) so that
+a screen can carry it on.  Escapes in quoted values are translated as EPICS' database parser
+does (``\\n`` becomes a newline, ``\\"`` a quote).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ class Record:
     name: str
     fields: dict[str, str] = field(default_factory=dict)
     info: dict[str, str] = field(default_factory=dict)
+    line: int = 0  # where its record(...) starts in the file
 
     def get(self, name: str, default: str = "") -> str:
         """The field's value as written, or ``default`` when the record does not set it."""
@@ -52,9 +55,23 @@ def expand(text: str, macros: Mapping[str, str]) -> str:
     return _MACRO.sub(one, text)
 
 
+_ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{1,2})|(x)|(.))", re.S)
+_CONTROL = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+            "0": "\0"}
+
+
+def _translate(match: re.Match) -> str:
+    """One escape as base 7's epicsStrnRawFromEscaped reads it: ``\\xHH``, the C control
+    characters and ``\\0``; ``\\x`` without a hex digit is nothing, any other is its character."""
+    hexa, bare_x, char = match.groups()
+    if hexa:
+        return chr(int(hexa, 16))
+    return "" if bare_x else _CONTROL.get(char, char)
+
+
 def _unquote(token: str) -> str:
     if token.startswith('"'):
-        return re.sub(r"\\(.)", r"\1", token[1:-1])
+        return _ESCAPE.sub(_translate, token[1:-1]).split("\0")[0]  # a NUL ends the C string
     return token
 
 
@@ -105,7 +122,7 @@ def parse(text: str, macros: Mapping[str, str] | None = None) -> list[Record]:
             _, args = call()
             if len(args) != 2:
                 raise DbSyntaxError(f"line {line}: record needs a type and a name")
-            rec = Record(args[0], args[1])
+            rec = Record(args[0], args[1], line=line)
             records.append(rec)
             if i < len(tokens) and tokens[i][0] == "{":
                 i += 1
