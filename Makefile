@@ -93,17 +93,16 @@ test-core: build
 
 # The core suite on each Python of PYTHONS, one after the other, each in its own venv, build
 # directory and tree (the source tree's bin/ and lib/ stay .venv's).  tools/pythons.sh finds
-# each interpreter (pyenv, PATH, the interpreters `make pythons` built, the Debian sid userland
-# of `make pythons`); a Python it cannot find is skipped, saying so.
+# each interpreter (pyenv, PATH, else the Debian sid userland of `make pythons`); a Python it
+# cannot find is skipped, saying so.
 test-pythons:
 	@status=0; for v in $(PYTHONS); do \
 	  tools/pythons.sh test $$v $(if $(PYTHONS_PREPARE),--prepare) || status=1; \
 	done; exit $$status
 
-# The slow, cached preparation of the Pythons this machine lacks (outside make test's budget):
-# a Debian sid userland with python3.14 and python3.15 (~/.cache/pydevice-pythons), the wheels
-# that PyPI lacks for them built from their sdists, and the free-threaded 3.14t built from
-# CPython's source.
+# The slow, cached preparation of the Pythons this machine lacks (outside make test's budget,
+# needs root): a Debian sid userland with python3.14 and python3.15 (~/.cache/pydevice-pythons)
+# and the wheels PyPI lacks for them, built from their sdists (3.15: tens of minutes).
 pythons:
 	tools/pythons.sh prepare $(PYTHONS)
 
