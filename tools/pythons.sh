@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Pythons of make test-pythons: where each one comes from, and its core suite.
 #
-#   tools/pythons.sh test VERSION [--prepare]   the core suite on Python VERSION (3.10 ... 3.15)
+#   tools/pythons.sh test VERSION [--prepare]   the core suite on Python VERSION (3.10 ... 3.15;
+#                                               newest: 3.15 where its wheels are built, else 3.14)
 #   tools/pythons.sh prepare [VERSION...]       make the Debian sid userland (make pythons)
 #   tools/pythons.sh run VERSION CMD...         CMD in the work tree, where Python VERSION runs
 #                                               (e.g. run 3.14 .venv-3.14-sid/bin/python -m pytest tests/revpi)
@@ -171,8 +172,13 @@ run_in() {  # VERSION CMD...: CMD in the work tree, inside the userland where VE
     in_sid sh -c "cd '$TOP' && exec $q"
 }
 
+newest() {  # the newest Python a test run can have without building wheels: 3.15 once make
+    # pythons built them (or this machine has it), else 3.14 (a userland make test may make)
+    if [ -n "$(host_python 3.15)" ] || [ -e "$CACHE/wheels-3.15/.complete" ]; then echo 3.15; else echo 3.14; fi
+}
+
 case ${1:-} in
-test) test_one "$2" "${3:-}" ;;
+test) v=$2; [ "$v" != newest ] || v=$(newest); test_one "$v" "${3:-}" ;;
 run) shift; run_in "$@" ;;
 prepare)
     shift
