@@ -36,23 +36,28 @@ else
 PYTHON ?= python3
 VENV_PYTHON = $(PYTHON)
 BUILD ?= build
-# the oldest and newest Python that `make test` also runs the core suite on, when installed
-# (pyenv's, or pythonX.Y on PATH); `make test-pythons` runs every supported one
-PYTHONS_CI ?= 3.10 3.13
-PYTHONS ?= 3.10 3.11 3.12 3.13
+# where the build writes bin/, lib/ and dbd/: the source tree for .venv's Python (make build,
+# make run); make test-pythons gives each other Python a tree of its own under its build dir
+TREE ?= .
+# The Pythons of make test-pythons, and those make test runs: the oldest and the newest it can
+# have.  "newest" is 3.15 once make pythons has built the wheels PyPI lacks for it (tens of
+# minutes, outside CI's budget), else 3.14, from a Debian sid userland that make test makes when
+# missing (about 2 minutes, beside the main suite).
+PYTHONS ?= 3.10 3.11 3.12 3.13 3.14 3.15
+PYTHONS_CI ?= 3.10 newest
 ARCH := $(shell uname -s | tr A-Z a-z)-$(shell uname -m | sed 's/^arm.*/arm/')
-IOC := bin/$(ARCH)/pydevIoc
+IOC := $(TREE)/bin/$(ARCH)/pydevIoc
 
-.PHONY: all build run run-revpi run-gpio test test-core test-pythons bench clean distclean venv install wheels check-arm check-armhf
+.PHONY: all build run run-revpi run-gpio test test-core test-pythons pythons bench clean distclean venv install wheels check-arm check-armhf
 all: build
 
 build: $(VENV)/.installed
-	cmake -S . -B $(BUILD) -DPython3_EXECUTABLE=$(abspath $(VPY)) -Wno-dev > build.log 2>&1 \
-	  || { cat build.log; exit 1; }
+	cmake -S . -B $(BUILD) -DPython3_EXECUTABLE=$(abspath $(VPY)) -DPYDEV_OUTPUT_DIR=$(abspath $(TREE)) \
+	  -Wno-dev > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
 	@# the compiler's status decides, not a filter's: a failed build never leaves an old IOC to test
-	cmake --build $(BUILD) -j2 -- --no-print-directory >> build.log 2>&1 \
-	  || { grep -E "warning|error|Error" build.log; echo "make build: failed, see build.log"; exit 1; }
-	@grep -E "warning:" build.log || true
+	cmake --build $(BUILD) -j2 -- --no-print-directory >> $(BUILD).log 2>&1 \
+	  || { grep -E "warning|error|Error" $(BUILD).log; echo "make build: failed, see $(BUILD).log"; exit 1; }
+	@grep -E "warning:" $(BUILD).log || true
 	test -x $(IOC)
 
 run: build
@@ -70,29 +75,36 @@ run-gpio: build
 	@echo "  $(VPY) -m pydevice screen iocBoot/iocgpio/gpio.db -m P=Demo:,CHIP=$${GPIO_CHIP:-gpiochip0},IN=$${GPIO_IN:-GPIO17},OUT=$${GPIO_OUT:-GPIO27} -o /tmp/gpio.ui && $(VENV)/bin/pydm /tmp/gpio.ui"
 	cd iocBoot/iocgpio && ../../$(IOC) st.cmd
 
+# The main suite, and beside it (in the background: the machine has cores to spare while the
+# suite waits on IOCs) the core suite on the oldest and the newest Python (PYTHONS_CI).
 test: build
 	@# Xvfb and Qt's X11 libraries for tests/screens, procServ for tests/test_service.py
 	@# (apt-get as root; else those tests skip)
 	@sh tools/test-deps.sh
-	$(VPY) -m pytest tests
-	@$(MAKE) --no-print-directory test-pythons PYTHONS="$(PYTHONS_CI)"
+	@echo "make test: the core suite on Python $(PYTHONS_CI) beside the main suite, log in test-pythons.log"
+	@$(MAKE) --no-print-directory test-pythons PYTHONS="$(PYTHONS_CI)" PYTHONS_PREPARE=1 \
+	    > test-pythons.log 2>&1 & legs=$$!; \
+	  $(VPY) -m pytest tests; status=$$?; \
+	  wait $$legs || status=1; echo "---- test-pythons.log"; cat test-pythons.log; exit $$status
 
-# the core suite on one Python (PYTHON=...), in its own venv and build directory
+# the core suite on one Python (PYTHON=...), in its own venv, build directory and tree
 test-core: build
-	$(VPY) -m pytest -q tests/test_core_*.py tests/test_first_hour.py
+	PYDEV_TREE=$(abspath $(TREE)) $(VPY) -m pytest -q tests/test_core_*.py tests/test_first_hour.py
 
-# The core suite on each Python of PYTHONS that is installed, one after the other (they share
-# bin/ and lib/), then the default build again.  A missing interpreter is skipped, saying so.
+# The core suite on each Python of PYTHONS, one after the other, each in its own venv, build
+# directory and tree (the source tree's bin/ and lib/ stay .venv's).  tools/pythons.sh finds
+# each interpreter (pyenv, PATH, else the Debian sid userland of `make pythons`); a Python it
+# cannot find is skipped, saying so.
 test-pythons:
 	@status=0; for v in $(PYTHONS); do \
-	  py=$$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python$$v 2>/dev/null | tail -1); \
-	  [ -n "$$py" ] || py=$$(command -v python$$v || true); \
-	  if [ -z "$$py" ]; then echo "test-pythons: Python $$v not installed: skipped"; continue; fi; \
-	  echo "test-pythons: Python $$v ($$py): core suite, log in test-python-$$v.log"; \
-	  if $(MAKE) --no-print-directory test-core PYTHON=$$py VENV=.venv-$$v BUILD=build-$$v \
-	       > test-python-$$v.log 2>&1; then tail -1 test-python-$$v.log; \
-	  else tail -30 test-python-$$v.log; status=1; fi; \
-	done; $(MAKE) --no-print-directory build > /dev/null; exit $$status
+	  tools/pythons.sh test $$v $(if $(PYTHONS_PREPARE),--prepare) || status=1; \
+	done; exit $$status
+
+# The slow, cached preparation of the Pythons this machine lacks (outside make test's budget,
+# needs root): a Debian sid userland with python3.14 and python3.15 (~/.cache/pydevice-pythons)
+# and the wheels PyPI lacks for them, built from their sdists (3.15: tens of minutes).
+pythons:
+	tools/pythons.sh prepare $(PYTHONS)
 
 # A relocatable tree for sites that do not use pip: PREFIX/{bin,lib,dbd,db,python,iocBoot}
 # and PREFIX/venv with the runtime requirements.  The tree may be moved or copied afterwards.
@@ -127,7 +139,7 @@ bench: build
 	$(VPY) bench/bench_core.py
 
 clean:
-	rm -rf build build-* build.log build-install.log test-python-*.log bin lib dbd dist
+	rm -rf build build-* build.log build-install.log test-python-*.log test-pythons.log bin lib dbd dist
 
 distclean: clean
 	rm -rf $(VENV) .venv-*

@@ -1,6 +1,6 @@
 """An IOC inside an ordinary Python process: libpydev must use the running interpreter.
 
-Run by tests/test_core_embedded.py as `python embedded_ioc.py ROOT ARCH DB PREFIX` (ARCH: EPICS'
+Run by tests/test_core_embedded.py as `python embedded_ioc.py TREE ARCH DB PREFIX` (TREE: the build's tree, harness.TREE; ARCH: EPICS'
 name of the machine, harness.ARCH; DB's $(P));
 prints RESULT lines and the records' values.
 """

@@ -36,6 +36,7 @@ import platform
 import re
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -46,8 +47,14 @@ from polling import TIME_SCALE, poll  # noqa: F401  (poll: the tests' one way to
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 _machine = platform.machine()
 ARCH = f"{platform.system().lower()}-{'arm' if _machine.startswith('arm') else _machine}"
-IOC_BIN = ROOT / "bin" / ARCH / "pydevIoc"
-DBD = ROOT / "dbd" / "pydevIoc.dbd"
+# the build under test: the source tree's (make build), or the tree of one Python of
+# make test-pythons (PYDEV_TREE), which writes each Python's pydevIoc and libpydev apart
+TREE = pathlib.Path(os.environ.get("PYDEV_TREE") or ROOT).resolve()
+IOC_BIN = TREE / "bin" / ARCH / "pydevIoc"
+DBD = TREE / "dbd" / "pydevIoc.dbd"
+# the venv of the tests' clients: the one running them (make test-pythons runs each Python's
+# suite from its own venv, whose interpreter may exist only where that suite runs)
+VENV = pathlib.Path(sys.prefix) if sys.prefix != sys.base_prefix else ROOT / ".venv"
 
 
 def _free_port_pair() -> int:
@@ -118,7 +125,7 @@ def reserved_server_env() -> Iterator[dict[str, str]]:
             _free_slots.insert(0, slot)
 os.environ.update(EPICS_ENV)
 # libca (pyepics) starts a program named caRepeater from PATH: make writes one into .venv/bin
-os.environ["PATH"] = str(ROOT / ".venv" / "bin") + os.pathsep + os.environ.get("PATH", "")
+os.environ["PATH"] = str(VENV / "bin") + os.pathsep + os.environ.get("PATH", "")
 
 
 def _start_repeater() -> subprocess.Popen:

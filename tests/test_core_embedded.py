@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from harness import ARCH, ROOT, TIME_SCALE, random_prefix, reserved_server_env
+from harness import ARCH, ROOT, TIME_SCALE, TREE, random_prefix, reserved_server_env
 
-LIBPYDEV = ROOT / "lib" / ARCH / "libpydev.so"
+LIBPYDEV = TREE / "lib" / ARCH / "libpydev.so"
 
 DB = """
 record(longin, "$(P)answer") { field(DTYP, "pydev") field(INP, "@host_value + 1") field(PINI, "YES") }
@@ -24,7 +24,7 @@ def test_libpydev_loaded_into_a_running_python_uses_that_interpreter(tmp_path):
     db = tmp_path / "e.db"
     db.write_text(DB)
     with reserved_server_env() as env:
-        out = subprocess.run([sys.executable, str(ROOT / "tests/embedded_ioc.py"), str(ROOT), ARCH, str(db),
+        out = subprocess.run([sys.executable, str(ROOT / "tests/embedded_ioc.py"), str(TREE), ARCH, str(db),
                               random_prefix()],
                              capture_output=True, text=True, timeout=60 * TIME_SCALE,
                              env={**os.environ, **env})

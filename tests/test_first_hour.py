@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from harness import IOC_BIN, ROOT, Ioc, poll
+from harness import IOC_BIN, ROOT, VENV, Ioc, poll
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "firsthour"
-VENV_BIN = ROOT / ".venv" / "bin"
+VENV_BIN = VENV / "bin"
 DB = """
 record(ao, "$(P)pwm") { field(DTYP, "pydev") field(OUT, "@tank.check(VAL)") }
 record(ai, "$(P)level") { field(DTYP, "pydev") field(INP, "@ tank.level()") }
@@ -199,7 +199,7 @@ def test_a_compile_error_fails_make_build(tmp_path):
             shutil.copy2(ROOT / name, tree / name)
     env = {**os.environ, "MAKEFLAGS": ""}
     # the project's venv, taken as it is (-o: never remade from the clone's requirements)
-    venv = [f"VENV={ROOT / '.venv'}", "-o", f"{ROOT / '.venv' / '.installed'}"]
+    venv = [f"VENV={VENV}", "-o", f"{VENV / '.installed'}"]
     ok = subprocess.run(["make", "build", *venv], cwd=tree, capture_output=True, text=True, timeout=600, env=env)
     assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
     with open(tree / "pydevApp/src/pydevShell.c", "a") as source:

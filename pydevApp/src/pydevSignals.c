@@ -46,7 +46,14 @@ static void onSignal(int sig)
 static void exitInOrder(void *unused)
 {
     (void)unused;
-    epicsExit(0);
+    /* epicsExit's exit() would hang: since glibc 2.41 exit() takes the lock of every stdio
+     * stream, stdin's too, which the main thread holds while iocsh waits for a line.  So the
+     * same exit handlers, then the streams this thread may flush, and the end. */
+    epicsExitCallAtExits();
+    errlogFlush();
+    fflush(stdout);
+    fflush(stderr);
+    _exit(0);
 }
 
 static void watchSignals(void *unused)
