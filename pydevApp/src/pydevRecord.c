@@ -796,6 +796,8 @@ static struct {
     pydevJob job;
 } finished;
 
+static int awaiting;  /* atomic: records whose awaitable runs on the loop */
+
 static void queueFinished(pydevRecord *rec)
 {
     int kick;
@@ -860,6 +862,7 @@ static void awaitEnded(void *arg, int failed)
 static void finishAwait(pydevRecord *rec)
 {
     dbCommon *prec = rec->prec;
+    epicsAtomicDecrIntT(&awaiting);
     if (epicsAtomicCmpAndSwapIntT(&rec->orphan, 1, 0) == 1) {
         /* the watch thread completed it with a TIMEOUT alarm before the code returned */
         epicsAtomicSetIntT(&rec->running, 0);
@@ -947,6 +950,7 @@ static void runJob(pydevJob *job)
         } else {
             /* nothing of it waits for this batch: it counts towards no limit, so a worker
              * hands a burst of awaiting records to the loop under one hold of the GIL */
+            epicsAtomicIncrIntT(&awaiting);
             if (!pydevWorkersClaim(&rec->job))
                 epicsAtomicSetIntT(&rec->orphan, 1);  /* the watch thread completed it */
             meetAwait(rec);
@@ -1052,6 +1056,7 @@ void pydevReport(int level)
     pydevPyDescribe(about, sizeof(about));
     printf("pydev python: %s\n", about);
     pydevWorkersReport(level);
+    printf("pydev event loop: %d records awaiting\n", epicsAtomicGetIntT(&awaiting));
     pydevLanesReport(level);
     pydevIointrReport(level);
     if (level > 0)

@@ -57,6 +57,10 @@ typedef struct worker {
 
 enum { DEFAULT_PRIORITY = 11 };
 static const double WAKE_AFTER = 0.0005;  /* seconds without a job taken: wake one more */
+/* a job that has run this long waits on something (a device, a sleep) or computes: its
+ * worker takes no job soon, so a job queued now wakes another at once (the coarse clock
+ * ticks every few ms: a shorter limit would read most jobs as that old) */
+static const double RUNNING_LONG = 0.010;
 
 static struct {
     epicsMutexId lock;
@@ -211,6 +215,20 @@ void pydevWorkersCompleting(void)
         self->completing = 1;
 }
 
+/* with pool.lock held: whether an awake worker will take a job soon: it is between jobs, or
+ * its job began less than RUNNING_LONG ago */
+static int takerAwake(double now)
+{
+    int i;
+    for (i = 0; i < pool.started; i++) {
+        const worker *w = &pool.workers[i];
+        if (w->running && w->busy && !w->expired &&
+            (!w->current || now - w->startedAt < RUNNING_LONG))
+            return 1;
+    }
+    return 0;
+}
+
 /* with pool.lock held: an idle worker, claimed (a second job wakes another); NULL if none */
 static worker *claimIdle(void)
 {
@@ -251,8 +269,9 @@ void pydevWorkersQueueSince(pydevJob *job)
     pool.queued++;
     if (++pool.depth > pool.maxDepth)
         pool.maxDepth = pool.depth;
-    /* workers awake and not stuck past a time limit take this job in their turn */
-    if (pool.live - pool.idleCount - pool.stuck <= 0)
+    /* workers awake and not stuck past a time limit take this job in their turn, unless
+     * they all run jobs that wait (a device that hangs): then it would wait for pydevWake */
+    if (pool.live - pool.idleCount - pool.stuck <= 0 || (pool.idle && !takerAwake(coarseNow())))
         wake = claimIdle();
     else if (!pool.watching && pool.idle)
         watch = pool.watching = 1;
