@@ -23,6 +23,7 @@ import gpiod
 
 from .errors import ChipNotFoundError, GpioError, LineNotFoundError
 from .info import Info, LineInfo, LineInfoEvent, info_event_from_gpiod, line_info_from_gpiod
+from .line_request import Request
 from .settings import LineConfig, to_config
 
 __all__ = ["Device", "find", "iter_devices", "iter_gpio_files", "chip_path", "find_line",
@@ -336,7 +337,7 @@ class Device:
     def request(self, config: Any = None, blocking: Any = _DEFAULT, *,
                 line_config: Union[None, LineConfig, int, dict] = None,
                 consumer: Optional[str] = None, event_buffer_size: Optional[int] = None,
-                values: Optional[dict] = None, **settings: Any) -> "Request":
+                values: Optional[dict] = None, **settings: Any) -> Request:
         """A lazy request (open it with ``with`` or :meth:`Request.open`), as linuxpy's
         ``Device.request(config=None, blocking=...)``.
 
@@ -348,13 +349,11 @@ class Device:
         ``drive``, ``edge``, ``debounce`` (s), ``clock``, ``value`` (initial output), or
         ``line_config=LineFlag....``; ``values={line: v}`` gives per-line initial outputs.
         """
-        from .line_request import Request
-
         return Request(self, config, self.blocking if blocking is _DEFAULT else blocking,
                        consumer=consumer, event_buffer_size=event_buffer_size,
                        base=to_config(line_config, **settings), values=values)
 
-    def __getitem__(self, key: LineKey) -> "Request":
+    def __getitem__(self, key: LineKey) -> Request:
         """A lazy input request for ``key`` (equivalent to ``device.request(key)``)."""
         return self.request(list(key) if isinstance(key, tuple) else key)
 

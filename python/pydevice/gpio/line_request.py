@@ -21,16 +21,19 @@ import os
 import select
 import threading
 import time
-from typing import Any, AsyncIterator, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import (TYPE_CHECKING, Any, AsyncIterator, Iterable, Iterator, Mapping, Optional,
+                    Sequence, Union)
 
 import gpiod
 from gpiod.line import Value
 
-from .device import Device, LineId, LineKey
 from .errors import GpioError, LineBusyError
 from .events import EdgeEvent
 from .request_config import parse_request
 from .settings import LineConfig, LineFlag, to_config
+
+if TYPE_CHECKING:  # device.py makes Requests: it imports this module, not the other way
+    from .device import Device, LineId, LineKey
 
 __all__ = ["Request", "MAX_LINES_PER_REQUEST"]
 
