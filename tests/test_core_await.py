@@ -24,6 +24,7 @@ record(ai, "$(P)oserror") { field(DTYP, "pydev") field(INP, "@fail(OSError(113, 
 record(ai, "$(P)timeout") { field(DTYP, "pydev") field(INP, "@fail(TimeoutError('the device did not answer'))") }
 record(ao, "$(P)wtimeout") { field(DTYP, "pydev") field(OUT, "@fail(TimeoutError('the device did not answer'))") }
 record(ai, "$(P)arefused") { field(DTYP, "pydev") field(INP, "@await afail(ConnectionRefusedError(111, 'Connection refused'))") }
+record(ai, "$(P)ftimeout") { field(DTYP, "pydev") field(INP, "@fail(concurrent.futures.TimeoutError('no answer'))") }
 record(ai, "$(P)atimeout") { field(DTYP, "pydev") field(INP, "@await asyncio.wait_for(asyncio.sleep(10), 0.05)") }
 record(longin, "$(P)iolost") { field(DTYP, "pydev") field(INP, "@pydev.iointr('lost')") field(SCAN, "I/O Intr") }
 record(ai, "$(P)longalarm") { field(DTYP, "pydev") field(INP, "@fail(pydev.Alarm(LONG, stat='HWLIMIT', sevr='MAJOR'))") }
@@ -34,7 +35,7 @@ SLEEPERS = "".join(
     f'record(ai, "$(P)sleep{i}") {{ field(DTYP, "pydev") field(INP, "@await asyncio.sleep(nap, result={i})") }}\n'
     for i in range(12))
 SETUP = """
-import asyncio, threading
+import asyncio, concurrent.futures, threading
 sink = {}
 nap = 1.0
 cancelled = []
@@ -158,6 +159,7 @@ def test_pydevfile_with_top_level_await_runs_on_the_loop(ioc, tmp_path):
 @pytest.mark.parametrize("pv,stat", [
     ("refused", "COMM"), ("wrefused", "COMM"), ("oserror", "COMM"), ("arefused", "COMM"),
     ("timeout", "TIMEOUT"), ("wtimeout", "TIMEOUT"), ("atimeout", "TIMEOUT"),
+    ("ftimeout", "TIMEOUT"),
 ])
 def test_connection_errors_are_comm_and_timeouts_timeout(ioc, pv, stat):
     ioc.caput(f"$(P){pv}.PROC", 1)

@@ -40,6 +40,9 @@
 static PyObject *globals;        /* the one namespace of all links and pydev("...") */
 static PyObject *compileLink;    /* pydevice.snippet.compile_link */
 static PyObject *alarmType;      /* pydev.Alarm */
+/* concurrent.futures.TimeoutError, which asyncio.wait_for raises: before Python 3.11 it is no
+ * TimeoutError, and a device that did not answer in time must still be TIMEOUT (#22) */
+static PyObject *futuresTimeout;
 static PyObject *iointrNames;    /* str -> capsule(pydevIointr*) */
 static PyObject *lastPushed;     /* str -> the last value pushed, for records that attach later */
 static PyObject *frombuffer;     /* numpy.frombuffer, or None without numpy */
@@ -175,7 +178,8 @@ static void printLinkException(const char *name, const char *link, const char *w
  * ConnectionError, refused, reset, no route) COMM; any other failure READ or WRITE. */
 static epicsEnum16 exceptionAlarm(PyObject *exc, int isOutput)
 {
-    if (PyErr_GivenExceptionMatches(exc, PyExc_TimeoutError))
+    if (PyErr_GivenExceptionMatches(exc, PyExc_TimeoutError) ||
+        (futuresTimeout && PyErr_GivenExceptionMatches(exc, futuresTimeout)))
         return TIMEOUT_ALARM;
     if (PyErr_GivenExceptionMatches(exc, PyExc_OSError))
         return COMM_ALARM;
@@ -1361,6 +1365,11 @@ static int setupNamespace(int weStarted)
         !(alarmType = PyObject_GetAttrString(standin, "Alarm")))
         return -1;
     Py_DECREF(standin);
+    PyObject *futures = PyImport_ImportModule("concurrent.futures");
+    futuresTimeout = futures ? PyObject_GetAttrString(futures, "TimeoutError") : NULL;
+    Py_XDECREF(futures);
+    if (!futuresTimeout)
+        return -1;
     if (PyModule_AddObjectRef(pydevModule, "Alarm", alarmType) ||
         PyModule_AddObjectRef(pydevModule, "in_ioc", Py_True))
         return -1;
