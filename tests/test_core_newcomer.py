@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from harness import ARCH, DBD, IOC_BIN, ROOT, Ioc, poll
+from harness import ARCH, DBD, IOC_BIN, ROOT, TREE, Ioc, poll
 
 TANK_DB = 'record(ai, "$(P)level") { field(DTYP, "pydev") field(INP, "@6 * 7") field(PINI, "YES") }\n'
 ST_CMD = f'dbLoadDatabase("{DBD}")\npydevIoc_registerRecordDeviceDriver(pdbbase)\n' \
@@ -34,10 +34,13 @@ def _help_command_lines() -> list:
 
 
 def _run_as_printed(line: str, where: pathlib.Path):
-    """Run ``line`` (program path as the docs give it) in ``where`` with tank.db and st.cmd."""
+    """Run ``line`` (program path as the docs give it) in ``where`` with tank.db and st.cmd.
+
+    A relative program path is the docs' path in the tree under test: the source tree, or the
+    tree of its own that make test-pythons builds for another Python (PYDEV_TREE)."""
     words = shlex.split(line)
     program = words[0].replace("$EPICS_HOST_ARCH", ARCH)
-    program = ROOT / program if not program.startswith("/") else pathlib.Path(program)
+    program = TREE / program if not program.startswith("/") else pathlib.Path(program)
     assert program.resolve() == IOC_BIN.resolve(), line
     (where / "tank.db").write_text(TANK_DB)
     (where / "st.cmd").write_text(ST_CMD)
@@ -63,7 +66,7 @@ def test_every_command_line_of_the_readme_runs_as_printed(line, tmp_path):
 
 @pytest.mark.parametrize("line", _help_command_lines())
 def test_every_command_line_of_help_runs_as_printed(line, tmp_path):
-    _run_as_printed(line.replace(str(IOC_BIN), str(IOC_BIN.relative_to(ROOT)), 1)
+    _run_as_printed(line.replace(str(IOC_BIN), str(IOC_BIN.relative_to(TREE)), 1)
                     if line.startswith(str(IOC_BIN)) else line, tmp_path)
 
 

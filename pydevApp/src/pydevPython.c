@@ -40,8 +40,9 @@
 static PyObject *globals;        /* the one namespace of all links and pydev("...") */
 static PyObject *compileLink;    /* pydevice.snippet.compile_link */
 static PyObject *alarmType;      /* pydev.Alarm */
-/* concurrent.futures.TimeoutError, which asyncio.wait_for raises: before Python 3.11 it is no
- * TimeoutError, and a device that did not answer in time must still be TIMEOUT (#22) */
+/* (concurrent.futures.TimeoutError, asyncio.TimeoutError): before Python 3.11 neither is a
+ * TimeoutError (asyncio.wait_for raises the second), and a device that did not answer in time
+ * must still be TIMEOUT (#22) */
 static PyObject *futuresTimeout;
 static PyObject *iointrNames;    /* str -> capsule(pydevIointr*) */
 static PyObject *lastPushed;     /* str -> the last value pushed, for records that attach later */
@@ -1366,8 +1367,14 @@ static int setupNamespace(int weStarted)
         return -1;
     Py_DECREF(standin);
     PyObject *futures = PyImport_ImportModule("concurrent.futures");
-    futuresTimeout = futures ? PyObject_GetAttrString(futures, "TimeoutError") : NULL;
+    PyObject *aio = PyImport_ImportModule("asyncio");
+    PyObject *ft = futures ? PyObject_GetAttrString(futures, "TimeoutError") : NULL;
+    PyObject *at = aio ? PyObject_GetAttrString(aio, "TimeoutError") : NULL;
+    futuresTimeout = ft && at ? PyTuple_Pack(2, ft, at) : NULL;
+    Py_XDECREF(ft);
+    Py_XDECREF(at);
     Py_XDECREF(futures);
+    Py_XDECREF(aio);
     if (!futuresTimeout)
         return -1;
     if (PyModule_AddObjectRef(pydevModule, "Alarm", alarmType) ||
