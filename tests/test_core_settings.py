@@ -12,7 +12,7 @@ record(longin, "$(P)x") { field(DTYP, "pydev") field(INP, "@40 + 2") field(PINI,
 record(longin, "$(P)y") { field(DTYP, "pydev") field(INP, "@7") field(PINI, "YES") }
 record(pycalc, "$(P)c") { field(CALC, "A + 1") field(INPA, "1") }
 """
-BAD = {"PYDEV_NUM_THREADS": "abc", "PYDEV_MAX_THREADS": "-3", "PYDEV_TIMEOUT": "-1",
+BAD = {"PYDEV_NUM_THREADS": "abc", "PYDEV_MAX_THREADS": "-3", "PYDEV_TIMEOUT": "nan",
        "PYDEV_EXIT_TIMEOUT": "0", "PYDEV_STACK_SIZE": "12x", "PYDEV_PRIORITY": "200"}
 RANGES = {"PYDEV_NUM_THREADS": "a count of threads from 1 to 1000; using 3",
           "PYDEV_MAX_THREADS": "a count of threads from 1 to 10000; using the default",
@@ -40,7 +40,7 @@ def test_a_bad_value_of_each_numeric_setting_is_named_once_and_its_default_used(
             assert ioc.output.count(line) == 1, (line, ioc.output)
 
 
-@pytest.mark.parametrize("threads", ["0", "2.5"])
+@pytest.mark.parametrize("threads", ["0", "-3", "2.5"])
 def test_a_thread_count_that_is_not_a_whole_number_from_1_gives_the_default_pool(threads):
     with Ioc(DB, env={"PYDEV_NUM_THREADS": threads}) as ioc:
         assert ioc.caget("$(P)x") == 42

@@ -1,7 +1,6 @@
 /* The PYDEV_* settings as EPICS' ENV_PARAMs (envGetConfigParamPtr: unset or empty gives the
  * default), each checked against its range here, so that a typo never silently becomes 0
  * threads or no exit bound. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,9 +61,9 @@ static int parse(const setting *s, const char *text, double *out)
         v *= 1024 * 1024, end++;
     else if (s->kind == KIND_SIZE && (*end == 'g' || *end == 'G'))
         v *= 1024.0 * 1024 * 1024, end++;
-    if (*end || !isfinite(v) || v < s->low || v > s->high)
+    if (*end || !(v >= s->low && v <= s->high))  /* NaN too */
         return -1;
-    if ((s->kind == KIND_COUNT || s->kind == KIND_PRIORITY) && v != floor(v))
+    if ((s->kind == KIND_COUNT || s->kind == KIND_PRIORITY) && v != (double)(long long)v)
         return -1;
     *out = v;
     return 0;
