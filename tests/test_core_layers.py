@@ -9,8 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "pydevApp/src"
-LAYERS = ["pydevValue", "pydevField", "pydevIointr", "pydevWorkers", "pydevLanes", "pydevStats",
-          "pydevPython", "pydevRecord", "pycalcRecord", "pydevShell"]  # bottom up
+LAYERS = ["pydevSettings", "pydevValue", "pydevField", "pydevIointr", "pydevWorkers",
+          "pydevLanes", "pydevStats", "pydevPython", "pydevRecord", "pycalcRecord", "pydevShell"]  # bottom up
 
 
 def depgraph() -> str:
@@ -29,13 +29,14 @@ def test_each_layer_calls_only_layers_below_it():
     for i, layer in enumerate(LAYERS):
         callees = {c.strip() for c in calls[layer].split(",")} - {"-", "pydevPaths"}
         above = callees & set(LAYERS[i:])
-        # Value and Field, Iointr and Workers, Stats and Python share a level: none calls the other
+        # Settings, Value and Field, Iointr and Workers, Stats and Python share a level: none
+        # calls the other
         assert not above, f"{layer} calls {above}, which are not below it"
 
 
 def test_the_layers_below_python_do_not_include_python():
-    for name in ["pydevValue", "pydevField", "pydevIointr", "pydevWorkers", "pydevLanes",
-                 "pydevStats"]:
+    for name in ["pydevSettings", "pydevValue", "pydevField", "pydevIointr", "pydevWorkers",
+                 "pydevLanes", "pydevStats"]:
         for path in SRC.glob(f"{name}.[ch]"):
             assert "Python.h" not in path.read_text(), path
 

@@ -41,6 +41,7 @@
 #include <epicsExport.h>
 
 #include "pydevValue.h"
+#include "pydevSettings.h"
 #include "pydevWorkers.h"
 #include "pydevPython.h"
 #include "pycalc.h"
@@ -231,15 +232,16 @@ static void disableRecord(pycalcRecord *prec, pycalcPrivate *p, const char *why)
 static double timeLimit(pycalcRecord *prec)
 {
     DBENTRY entry;
-    const char *text = getenv("PYDEV_TIMEOUT");
     char *tag = NULL, *end;
     double value = 0.0;
     dbInitEntryFromRecord((dbCommon *)prec, &entry);
     if (dbFindInfo(&entry, "pydev:timeout") == 0)
-        text = tag = epicsStrDup(dbGetInfoString(&entry));
+        tag = epicsStrDup(dbGetInfoString(&entry));
     dbFinishEntry(&entry);
-    if (text && *text) {
-        value = strtod(text, &end);
+    if (!tag)
+        pydevSettingNumber(PYDEV_SET_TIMEOUT, &value);  /* a bad one: said once, no limit */
+    else if (*tag) {
+        value = strtod(tag, &end);
         if (*end || value < 0)
             value = -1.0;
     }

@@ -15,6 +15,7 @@
 #include <epicsThread.h>
 #include <iocsh.h>
 
+#include "pydevSettings.h"
 #include "pydevPython.h"
 #include "pydevRegisterAll.h"
 #include "pydevSignals.h"
@@ -59,7 +60,7 @@ static int defaultDbd(char *out, size_t size)
 {
     static const char *const relative[] = {"/../../dbd/pydevIoc.dbd", "/../dbd/pydevIoc.dbd"};
     char exe[PATH_MAX];
-    const char *env = getenv("PYDEV_DBD");
+    const char *env = pydevSettingText(PYDEV_SET_DBD);
     ssize_t n;
     size_t i;
     if (env && *env) {

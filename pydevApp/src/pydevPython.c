@@ -23,6 +23,7 @@
 #include <errlog.h>
 #include <initHooks.h>
 
+#include "pydevSettings.h"
 #include "pydevPython.h"
 #include "pydevField.h"
 #include "pydevPaths.h"
@@ -1426,7 +1427,7 @@ void pydevPySetStartupDir(const char *dir)
  * directory is for python itself; by convention an IOC runs in its st.cmd's directory). */
 static int addPythonDir(void)
 {
-    const char *dir = getenv("PYDEV_PYTHON_DIR");
+    const char *dir = pydevSettingText(PYDEV_SET_PYTHON_DIR);
     char cwd[1024], installed[1024];
     if (!dir || !*dir)
         dir = PYDEV_PYTHON_DIR;
@@ -1462,7 +1463,7 @@ static void venvVersion(const char *venv, char *out, size_t size)
  * an error (-1); an activated one is passed over, saying so. */
 static int chooseInterpreter(PyConfig *config)
 {
-    const char *venv = getenv("PYDEV_VENV"), *active = getenv("VIRTUAL_ENV");
+    const char *venv = pydevSettingText(PYDEV_SET_VENV), *active = getenv("VIRTUAL_ENV");
     const char *from = "PYDEV_VENV";
     char exe[1024], version[32], installed[1024];
     if (!venv || !*venv) {

@@ -44,6 +44,7 @@
 
 #include "pydevValue.h"
 #include "pydevIointr.h"
+#include "pydevSettings.h"
 #include "pydevWorkers.h"
 #include "pydevLanes.h"
 #include "pydevStats.h"
@@ -396,11 +397,12 @@ static char *infoCopy(dbCommon *prec, const char *tag)
 static double timeLimit(dbCommon *prec)
 {
     char *tag = infoCopy(prec, "pydev:timeout"), *end;
-    const char *text = tag ? tag : getenv("PYDEV_TIMEOUT");
     double value = 0.0;
     int bad = 0;
-    if (text && *text) {
-        value = strtod(text, &end);
+    if (!tag)
+        pydevSettingNumber(PYDEV_SET_TIMEOUT, &value);  /* a bad one: said once, no limit */
+    else if (*tag) {
+        value = strtod(tag, &end);
         bad = *end || value < 0;
     }
     free(tag);
@@ -989,11 +991,12 @@ static void dropJob(pydevJob *job)
 static long initDevice(int after)
 {
     static int started;
-    const char *threads = getenv("PYDEV_NUM_THREADS");
+    double count = 3, most;
     if (after || started)
         return 0;
-    const char *most = getenv("PYDEV_MAX_THREADS");
-    int count = threads && *threads ? atoi(threads) : 3;
+    pydevSettingNumber(PYDEV_SET_NUM_THREADS, &count);
+    most = 4 * count;
+    pydevSettingNumber(PYDEV_SET_MAX_THREADS, &most);
     started = 1;
     pydevIointrInit();
     pydevStatsInit();
@@ -1003,15 +1006,14 @@ static long initDevice(int after)
     if (pydevPyInit())
         return -1;
     /* room to replace stuck workers: a hung snippet never starves the other records */
-    return pydevWorkersStart(count, most && *most ? atoi(most) : 4 * (count > 0 ? count : 1),
-                             pydevPyThreadInit);
+    return pydevWorkersStart((int)count, (int)most, pydevPyThreadInit);
 }
 
 double pydevExitTimeout(void)
 {
-    const char *env = getenv("PYDEV_EXIT_TIMEOUT");
-    double timeout = env && *env ? atof(env) : 5.0;
-    return timeout > 0 ? timeout : 5.0;
+    double timeout = 5.0;
+    pydevSettingNumber(PYDEV_SET_EXIT_TIMEOUT, &timeout);  /* now: st.cmd may have set it */
+    return timeout;
 }
 
 /* epicsAtExit: no Python runs for records from now on; then Python's exit handlers (which
@@ -1059,6 +1061,8 @@ void pydevReport(int level)
     printf("pydev event loop: %d records awaiting\n", epicsAtomicGetIntT(&awaiting));
     pydevLanesReport(level);
     pydevIointrReport(level);
+    if (level > 0)
+        pydevSettingsReport();
     if (level > 0)
         pydevReportRecords(NULL, level);
 }

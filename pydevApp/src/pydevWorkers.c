@@ -41,6 +41,7 @@
 #include <epicsTime.h>
 #include <errlog.h>
 
+#include "pydevSettings.h"
 #include "pydevWorkers.h"
 
 typedef struct worker {
@@ -318,20 +319,11 @@ static void wakeMain(void *unused)
  * Python thread survives also runs in a snippet (EPICS' "big" stack is only 2 MiB here). */
 static unsigned int workerStackSize(void)
 {
-    const char *env = getenv("PYDEV_STACK_SIZE");
+    double v;
     size_t size = 0;
     pthread_attr_t attr;
-    if (env && *env) {
-        char *end;
-        double v = strtod(env, &end);
-        if (*end == 'k' || *end == 'K')
-            v *= 1024;
-        else if (*end == 'm' || *end == 'M')
-            v *= 1024 * 1024;
-        if (v >= 64 * 1024 && v < 4e9)
-            return (unsigned int)v;
-        errlogPrintf("pydev: PYDEV_STACK_SIZE=%s is not a size from 64k to 4G; using the default\n", env);
-    }
+    if (pydevSettingNumber(PYDEV_SET_STACK_SIZE, &v) == 0)
+        return (unsigned int)v;
     if (pthread_attr_init(&attr) == 0) {
         if (pthread_attr_getstacksize(&attr, &size) != 0)
             size = 0;
@@ -345,17 +337,9 @@ static unsigned int workerStackSize(void)
 /* EPICS priority of the workers: PYDEV_PRIORITY, else DEFAULT_PRIORITY */
 static unsigned int workerPriority(void)
 {
-    const char *env = getenv("PYDEV_PRIORITY");
-    char *end;
-    long v;
-    if (!env || !*env)
-        return DEFAULT_PRIORITY;
-    v = strtol(env, &end, 10);
-    if (!*end && v >= epicsThreadPriorityMin && v <= epicsThreadPriorityMax)
-        return (unsigned int)v;
-    errlogPrintf("pydev: PYDEV_PRIORITY=%s is not an EPICS priority from %d to %d; using %d\n",
-                 env, epicsThreadPriorityMin, epicsThreadPriorityMax, DEFAULT_PRIORITY);
-    return DEFAULT_PRIORITY;
+    double v = DEFAULT_PRIORITY;
+    pydevSettingNumber(PYDEV_SET_PRIORITY, &v);
+    return (unsigned int)v;
 }
 
 /* with pool.lock held */
