@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # PyDevice top-level Makefile.
 #
 # Default (embedded): no EPICS installation needed.  `make` creates .venv with the pinned

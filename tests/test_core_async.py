@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Worker pool, put-callback completion, blocking snippets, pydev.iointr, PV Access."""
 import threading
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What the original PyDevice runs, runs here (issue #21): its ways of writing links and module
 code, each over a real pydevIoc with db text and module code of our own that does what the
 original's test material does.  docs/moving-from-original.md lists what differs on purpose."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The pycalc record (issue #21 point 4): Python code (CALC) of inputs A..J, run by the worker
 pool, its result in VAL and OUT; CALC is code, so only access security lets clients change it.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """EPICS rules the core keeps under load and at its edges (issue: core correctness).
 
 Each test states one rule; each reproduced a defect before the fix it guards.

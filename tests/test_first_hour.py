@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The first hour of a new user: every error readable, their own code runs the obvious way."""
 import os
 import pathlib

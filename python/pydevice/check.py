@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``python -m pydevice check FILE.db [...] [-m macros] [--dbd FILE]``: a database's pydev
 links, checked without an IOC.
 

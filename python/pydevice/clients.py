@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Small Channel Access and PV Access command-line clients for the project's virtualenv.
 
 EPICS sites use ``caget``, ``caput``, ``camonitor``, ``pvget``, ``pvput`` and ``pvmonitor``

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Turn a record link (``@<python>``) into a function, once, at record init.
 
 The IOC calls :func:`compile_link` for every ``DTYP "pydev"`` record.  The link text becomes

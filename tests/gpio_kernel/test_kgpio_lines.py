@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The chip/line API against the kernel's gpio-sim."""
 from __future__ import annotations
 

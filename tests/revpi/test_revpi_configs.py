@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Every real piCtory configuration we have gives databases that load and serve.
 
 The configurations are real PiCtory files (tests/revpi/fixtures/configs/PROVENANCE.md),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """pydevice.revpi without an IOC: the stand-in pydev records the pushes.
 
 Everything else is real: revpimodio2 refreshes a file-backed process image and a second

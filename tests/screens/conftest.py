@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Fixtures for the screen tests: an X server (Xvfb), a PyDM screen driven through
 pydm_driver.py, and a copy of the RevPi demo IOC (iocBoot/iocrevpi) running."""
 from __future__ import annotations

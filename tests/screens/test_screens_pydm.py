@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The generated RevPi screen in the real PyDM, under Xvfb, against the running demo IOC:
 every widget connects, the process image shows on the screen, and the screen's controls
 write the process image."""

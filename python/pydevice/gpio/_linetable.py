@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """One GPIO chip's lines as records use them: the line table behind
 :class:`pydevice.gpio.records.Lines` (requests, pushes, sync, chip loss, hand-over)."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Raspberry Pi header maps and board identification (pure logic, no hardware needed).
 
 - :func:`board_to_bcm` maps a physical header pin (BOARD numbering) to a BCM GPIO number,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """GPIO chips: finding them, their info, and making line requests.
 
     from pydevice.gpio import find

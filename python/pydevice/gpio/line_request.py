@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Line requests: reserve lines, read/write them, and receive their edge events.
 
 A :class:`Request` is lazy: it reserves its lines when opened (``with request:`` or

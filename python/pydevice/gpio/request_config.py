@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """linuxpy's request configuration, turned into one :class:`LineConfig` per line.
 
 A request's ``config`` (``Device.request(config)``, ``Request(device, config)``,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The only place that reads revpimodio2's private attributes.
 
 revpimodio2 has no public API for these facts; its private names may change in any release, so

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Generate an EPICS database for a piCtory configuration.
 
 RevPiModIO itself parses the configuration (and the replace_io file) against a scratch

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The IOC's one owner of a Revolution Pi process image, serving records.
 
 RevPiModIO does the work: its autorefresh thread copies inputs from and outputs to the

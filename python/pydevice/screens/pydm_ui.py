@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Write a :class:`~pydevice.screens.model.Screen` as a PyDM display (Qt Designer ``.ui``).
 
 The file is plain Qt Designer XML with PyDM's custom widgets; it needs no PyDM to write.

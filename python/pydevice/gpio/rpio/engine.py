@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The state behind the RPIO functions: numbering, claimed pins, callbacks, the loop."""
 from __future__ import annotations
 
