@@ -4,7 +4,6 @@ import threading
 import time
 
 import epics
-import numpy as np
 import pytest
 
 from harness import Ioc, poll

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
 
 from harness import ROOT, Ioc, poll

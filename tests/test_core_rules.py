@@ -3,14 +3,12 @@
 
 Each test states one rule; each reproduced a defect before the fix it guards.
 """
-import subprocess
-import threading
 import time
 
 import numpy as np
 import pytest
 
-from harness import IOC_BIN, Ioc, IocError, poll
+from harness import Ioc, IocError, poll
 
 DB = """
 record(ao, "$(P)slowset") { field(DTYP, "pydev") field(OUT, "@slowset(VAL)") }

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from harness import IOC_BIN, ROOT, VENV, Ioc, poll
+from harness import IOC_BIN, ROOT, VENV, Ioc
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "firsthour"
 VENV_BIN = VENV / "bin"

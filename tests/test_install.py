@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from harness import ARCH, ROOT, Ioc, poll
+from harness import ARCH, ROOT, Ioc
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from harness import ROOT, Ioc, poll
+from harness import ROOT, Ioc
 
 
 @pytest.fixture(scope="module")

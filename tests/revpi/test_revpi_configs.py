@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 harness = pytest.importorskip("harness")
-from harness import IOC_BIN, Ioc, poll  # noqa: E402
+from harness import Ioc, poll  # noqa: E402
 
 import revpimodio2  # noqa: E402
 

@@ -45,7 +45,7 @@ def test_a_missing_config_or_replace_file_is_named(files):
 
 def test_create_makes_a_zero_filled_image(files):
     path = os.path.join(files["dir"], "new.img")
-    owner = revpi.open(path, files["configrsc"], create=True)
+    _owner = revpi.open(path, files["configrsc"], create=True)
     try:
         assert os.path.getsize(path) == revpi.IMAGE_SIZE
     finally:

@@ -3,7 +3,6 @@
 pydm_driver.py, and a copy of the RevPi demo IOC (iocBoot/iocrevpi) running."""
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path

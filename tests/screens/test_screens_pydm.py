@@ -4,12 +4,10 @@ every widget connects, the process image shows on the screen, and the screen's c
 write the process image."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from screen_helpers import DEMO_ARGS, SCREENSHOTS
 

@@ -178,7 +178,7 @@ class Request:
         return self
 
     def _request(self, chunk: Sequence[int]) -> gpiod.LineRequest:
-        settings = {off: self._config[off].to_gpiod() for off in chunk}
+        settings: dict[Any, Any] = {off: self._config[off].to_gpiod() for off in chunk}
         try:
             req = self.device.gpiod_chip.request_lines(
                 settings, consumer=self._name, event_buffer_size=self.event_buffer_size)

@@ -75,7 +75,7 @@ def _line_items(lines: Any) -> list:
     if isinstance(lines, Mapping):
         return list(lines.items())
     if isinstance(lines, (list, tuple, range)):
-        items = []
+        items: list[tuple[Any, Optional[Mapping]]] = []
         for item in lines:
             if isinstance(item, Mapping):
                 if "line" not in item:
