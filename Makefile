@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # PyDevice top-level Makefile.
 #
 # Default (embedded): no EPICS installation needed.  `make` creates .venv with the pinned
@@ -27,8 +28,8 @@ include $(TOP)/configure/RULES_TOP
 # PYTHON variable is base's, so it is not used here).  The suites that exercise pydevIoc, libpydev
 # and the Python package; the rest of tests/ checks the CMake build, the wheel and make install.
 VENV_PYTHON ?= python3
-.PHONY: venv test
-test: all venv
+.PHONY: venv test lint
+test: all venv lint
 	$(VPY) -m pytest tests/test_core_*.py tests/test_first_hour.py
 
 else
@@ -48,7 +49,7 @@ PYTHONS_CI ?= 3.10 newest
 ARCH := $(shell uname -s | tr A-Z a-z)-$(shell uname -m | sed 's/^arm.*/arm/')
 IOC := $(TREE)/bin/$(ARCH)/pydevIoc
 
-.PHONY: all build run run-revpi run-gpio test test-core test-pythons pythons bench clean distclean venv install wheels check-arm check-armhf
+.PHONY: all build run run-revpi run-gpio lint test test-core test-pythons pythons bench clean distclean venv install wheels check-arm check-armhf
 all: build
 
 build: $(VENV)/.installed
@@ -77,7 +78,7 @@ run-gpio: build
 
 # The main suite, and beside it (in the background: the machine has cores to spare while the
 # suite waits on IOCs) the core suite on the oldest and the newest Python (PYTHONS_CI).
-test: build
+test: build lint
 	@# Xvfb and Qt's X11 libraries for tests/screens, procServ for tests/test_service.py
 	@# (apt-get as root; else those tests skip)
 	@sh tools/test-deps.sh
@@ -146,6 +147,11 @@ distclean: clean
 endif
 
 # ---------------------------------------------------------------- both builds
+# make test runs it first: ruff and mypy, as pyproject.toml configures them (a few seconds)
+lint: venv
+	$(VPY) -m ruff check python tests bench tools
+	$(VPY) -m mypy
+
 # The venv of the tests and of `make run`, with the pinned packages of requirements-test.txt.
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-test.txt python/pydevice/clients.py

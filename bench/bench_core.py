@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """PyDevice core benchmark: medians with their spread, beside native records measured in the same IOC.
 
     make bench            (or: .venv/bin/python bench/bench_core.py [--runs 5] [--threads 3])

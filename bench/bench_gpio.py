@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """GPIO benchmark: edge-to-monitor latency and the highest edge rate counted without loss.
 
     .venv/bin/python bench/bench_gpio.py [N] [BURST]   # on the host: re-runs itself in the rig

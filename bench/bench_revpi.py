@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Benchmark pydevice.revpi: 1,000 watched bit inputs at a 5 ms refresh cycle.
 
 Starts a real pydevIoc (through tests/harness.py, isolated CA ports) on a file-backed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Code the benchmark's IOCs import (bench/ is put on their sys.path)."""
 import time
 

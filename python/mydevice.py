@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The tutorial's example device: a TCP client, plus a loopback echo service for the demo.
 
 As in the tutorial, it calls ``pydev.iointr`` without importing anything: inside pydevIoc

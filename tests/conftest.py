@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """pytest setup: tests/ and python/ on sys.path (the harness and the bundled modules)."""
 import pathlib
 import sys

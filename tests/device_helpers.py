@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What the device example tests (tests/test_devices_*.py) share: ports, a device that hangs,
 puts whose completion the test watches."""
 from __future__ import annotations

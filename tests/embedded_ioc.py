@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """An IOC inside an ordinary Python process: libpydev must use the running interpreter.
 
 Run by tests/test_core_embedded.py as `python embedded_ioc.py TREE ARCH DB PREFIX` (TREE: the build's tree, harness.TREE; ARCH: EPICS'

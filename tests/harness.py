@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Run a real ``pydevIoc`` for tests, and talk to it through Channel Access (pyepics).
 
 Importing this module picks free CA and PVA ports on 127.0.0.1 for the whole pytest process

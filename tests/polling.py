@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The one way tests wait for something to become true: ``poll(predicate, timeout)``.
 
 No EPICS, no side effects on import, so tests that run no IOC (the revpi unit tests, their

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Setpoints survive a restart and a power cut (pydevAutosave, autosave's tags and format)."""
 import os
 import signal

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Secure by default: code that clients write runs only for the writers access security allows."""
 import getpass
 import socket

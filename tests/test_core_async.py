@@ -1,9 +1,9 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Worker pool, put-callback completion, blocking snippets, pydev.iointr, PV Access."""
 import threading
 import time
 
 import epics
-import numpy as np
 import pytest
 
 from harness import Ioc, poll

@@ -1,7 +1,7 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """`await` in links (issue #22): one asyncio event loop in the IOC, records that wait on it
 without holding a worker, time limits that cancel, top-level await at the iocsh, exit."""
 import signal
-import time
 
 import epics
 import pytest

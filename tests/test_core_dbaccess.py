@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """pydev.get / pydev.put: Python reads setpoints and writes status of this IOC's records.
 
 Through dbAccess with the record's lock and without the GIL held meanwhile, so no pyepics

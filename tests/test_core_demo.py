@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The demo IOC of `make run` (iocBoot/iocpydev/st.cmd): the tutorial, end to end over CA."""
 import re
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """libpydev loaded into a process that already runs Python uses that interpreter."""
 import subprocess
 import sys

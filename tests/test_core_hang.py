@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Hang protection: a snippet that runs past its time limit never holds its record, its
 put-callback or the pool hostage; the pool's state is visible in pydevReport and as records."""
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The test harness keeps its promises: its own $(P) per IOC, Python without iocsh quoting,
 an exception in that Python raised in the test with its traceback."""
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """An output's starting value read from the device at init: info(pydev:init, "code").
 
 EPICS' readback convention: an output's device support reads the hardware's current value in

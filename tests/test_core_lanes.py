@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Lanes (issue #22): info(pydev:lane, "name") runs a device's records one at a time, in order,
 on at most one worker, so a device that hangs cannot starve the other records; time limits
 count from when a record was queued."""

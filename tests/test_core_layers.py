@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The C core's structure: files depend one way, both builds compile the same sources, and no
 internal header is installed by either build or the wheel."""
 from __future__ import annotations

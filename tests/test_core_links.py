@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Link semantics: field macros, the shared namespace, errors as alarms, safety of client values."""
 import getpass
 import os

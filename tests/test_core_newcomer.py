@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What a newcomer meets first (issue #23): the command lines the README and ``-h`` print run
 as printed, a failure's reason is in AMSG and leaves with the alarm, and the IOC says which
 Python it embeds."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What the original PyDevice runs, runs here (issue #21): its ways of writing links and module
 code, each over a real pydevIoc with db text and module code of our own that does what the
 original's test material does.  docs/moving-from-original.md lists what differs on purpose."""
@@ -8,7 +9,7 @@ import textwrap
 
 import pytest
 
-from harness import DBD, ROOT, Ioc, poll
+from harness import DBD, Ioc, poll
 
 # Module code as the original's users write it: it never imports pydev (a built-in there).
 MODULE = '''
@@ -251,13 +252,13 @@ def test_check_finds_what_the_ioc_disables_and_what_differs(tmp_path):
     run = run_check("links.db", "-m", "P=Chk:", cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
     found = records_of(run.stdout, "Chk:")
-    disabled = {name for name, lines in found.items() if any(l.startswith("DISABLED") for l in lines)}
+    disabled = {name for name, lines in found.items() if any(text.startswith("DISABLED") for text in lines)}
     assert disabled == CHECKED_DISABLED
     assert "DISABLED: invalid syntax at column 4 (SyntaxError)" in found["syntax"]
-    assert any(l.startswith("differs: @VAL: the original ran") for l in found["plain"])
-    assert any(l.startswith("differs: HIGH outside quotes") for l in found["global"])
-    assert any(l.startswith("differs: %VAL% joined to a word") for l in found["glued"])
-    assert any("STAT" in l and l.startswith("note:") for l in found["scpi"])
+    assert any(text.startswith("differs: @VAL: the original ran") for text in found["plain"])
+    assert any(text.startswith("differs: HIGH outside quotes") for text in found["global"])
+    assert any(text.startswith("differs: %VAL% joined to a word") for text in found["glued"])
+    assert any("STAT" in text and text.startswith("note:") for text in found["scpi"])
     assert "upper" not in found and "hello" not in found and "good" not in found
     assert "14 records with Python code: 8 would be disabled" in run.stdout
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What the performance work of issue #12 must not change, and the choices it adds.
 
 No timing is asserted here (speed is measured in bench/): coalescing keeps the last push,
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
 
 from harness import ROOT, Ioc, poll

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The pycalc record (issue #21 point 4): Python code (CALC) of inputs A..J, run by the worker
 pool, its result in VAL and OUT; CALC is code, so only access security lets clients change it.
 
@@ -302,7 +303,7 @@ def test_the_demo_database_of_the_docs_gives_what_the_docs_show():
 def test_pydev_report_lists_pycalc_records_with_their_last_error_and_calc(ioc):
     ioc.caput("$(P)PyCalcTest:InvalidAlarm.PROC", 1)
     report = ioc.cmd("pydevReport 2")
-    line = next(l for l in report.splitlines() if "PyCalcTest:InvalidAlarm " in l)
+    line = next(row for row in report.splitlines() if "PyCalcTest:InvalidAlarm " in row)
     assert "pycalc" in line and "last error: name 'unknown_function'" in line
     assert "CALC unknown_function()" in report
 

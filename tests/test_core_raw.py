@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Raw values, the EPICS way: a record that asks for its own conversion gets RVAL from the code.
 
 ai/ao with LINR other than NO CONVERSION or with ASLO/AOFF/ROFF, bi/bo with MASK, mbbi/mbbo

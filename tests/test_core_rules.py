@@ -1,15 +1,14 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """EPICS rules the core keeps under load and at its edges (issue: core correctness).
 
 Each test states one rule; each reproduced a defect before the fix it guards.
 """
-import subprocess
-import threading
 import time
 
 import numpy as np
 import pytest
 
-from harness import IOC_BIN, Ioc, IocError, poll
+from harness import Ioc, IocError, poll
 
 DB = """
 record(ao, "$(P)slowset") { field(DTYP, "pydev") field(OUT, "@slowset(VAL)") }

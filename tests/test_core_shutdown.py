@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """How pydevIoc ends: every way runs the same orderly exit (Python's atexit handlers included).
 
 systemd and procServ stop an IOC with SIGTERM, a person with Ctrl-C (SIGINT), st.cmd or the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """pydevice.snippet and the pydev stand-in, without an IOC."""
 import subprocess
 import sys

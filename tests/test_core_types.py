@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Every record type through Channel Access: values in, values out, conversions, NORD/LEN."""
 import numpy as np
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Which interpreter environment the IOC uses: the build's .venv, or PYDEV_VENV."""
 import subprocess
 import sys

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The shared database writer (pydevice.dbwriter): what it escapes, a real IOC reads back
 exactly."""
 import pytest

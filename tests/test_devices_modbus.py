@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """iocBoot/iocmodbus, run from its own st.cmd against pymodbus' own server (its simplc.py) on
 loopback: values, writes, polled pushes, a PLC killed and back, a PLC that never answers."""
 from __future__ import annotations

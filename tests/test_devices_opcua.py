@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """iocBoot/iocopcua, run from its own st.cmd against asyncua's own Server (its simserver.py) on
 loopback: reads, writes, a data-change subscription, a server killed and back, one that hangs."""
 from __future__ import annotations

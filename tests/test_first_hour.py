@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The first hour of a new user: every error readable, their own code runs the obvious way."""
 import os
 import pathlib
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-from harness import IOC_BIN, ROOT, VENV, Ioc, poll
+from harness import IOC_BIN, ROOT, VENV, Ioc
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "firsthour"
 VENV_BIN = VENV / "bin"

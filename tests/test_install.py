@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """make install PREFIX=...: a tree with no build or source path in it, that still runs after
 it is moved (as when copied to a second board)."""
 import os
@@ -6,7 +7,7 @@ import subprocess
 
 import pytest
 
-from harness import ARCH, ROOT, Ioc, poll
+from harness import ARCH, ROOT, Ioc
 
 
 @pytest.fixture(scope="module")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The C unit test of the layers below Python (tests/unit/iointrTest.c), run as it is built.
 
 It links only EPICS and PyDevice's values, iointr registry and worker pool - no Python - and
@@ -9,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Each Python's build writes its own tree: make test-pythons never replaces make run's IOC."""
 import os
 import pathlib

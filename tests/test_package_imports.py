@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The Python package's structure (the twin of tests/test_core_layers.py): the modules of
 ``pydevice`` import each other one way.  Every import counts -- at module level and inside
 functions, which only defer a cycle to the first call -- except those under

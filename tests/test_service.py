@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The systemd unit's command, run as systemd would run it, serves the IOC and stops it in order.
 
 systemd itself is not available in a test, so this takes ExecStart from

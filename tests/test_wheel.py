@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Build once, deploy to many boards: the binary wheel and a wheelhouse give a working IOC on
 a machine without a compiler or the source tree (here: a fresh venv in another directory)."""
 import pathlib
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-from harness import ROOT, Ioc, poll
+from harness import ROOT, Ioc
 
 
 @pytest.fixture(scope="module")

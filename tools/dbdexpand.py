@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Flatten a .dbd file: replace `include "x.dbd"` lines by the files found on a search path.
 
 Used by the CMake build, which has no EPICS perl tools:

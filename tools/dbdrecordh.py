@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Write the C header of a record type from its .dbd file, as EPICS' dbdToRecordtypeH.pl does.
 
 Used by the CMake build, which has no EPICS perl tools (the EPICS make build uses base's own

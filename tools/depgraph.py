@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The include and call graph of pydevApp/src, from its ``#include "..."`` lines and calls.
 
     python3 tools/depgraph.py [SRC_DIR]          # text: edges, then cycles (if any)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The Pythons of make test-pythons: where each one comes from, and its core suite.
 #
 #   tools/pythons.sh test VERSION [--prepare]   the core suite on Python VERSION (3.10 ... 3.15;

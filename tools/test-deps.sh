@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The system packages some tests run: the X server and the libraries Qt (PyQt5's wheel) needs
 # for the screens tests (tests/screens), and procServ, under which the systemd unit runs the
 # IOC (tests/test_service.py).  Installed with apt-get when missing and this is Debian run by

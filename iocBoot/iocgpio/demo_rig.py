@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Run the GPIO demo IOC (st.cmd) on a simulated chip, inside the gpio-sim rig.
 
     ./demo_rig.sh        # from iocBoot/iocgpio; boots the rig and runs this script there

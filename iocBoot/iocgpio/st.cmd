@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Run from this directory: ../../bin/<arch>/pydevIoc st.cmd (make run-... does), <arch> being
 # linux-x86_64, linux-aarch64 (64-bit Raspberry Pi OS / RevPi OS) or linux-arm.
 # PyDevice GPIO demo: input line GPIO_IN (default GPIO17) followed edge by edge with kernel

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A Modbus TCP PLC behind EPICS records, with pymodbus: copy this file and adapt it.
 
 Two classes with the same methods, one on pymodbus' sync client (modbus.db calls them) and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A simulated PLC for trying iocmodbus without one: pymodbus' own Modbus TCP server on loopback.
 
     python simplc.py 5020

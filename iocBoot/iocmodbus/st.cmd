@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # A Modbus TCP PLC through pymodbus, twice: on its sync client (Sync: records, modbus.db) and on
 # its asyncio client (Async: records, modbus-async.db). From this directory, a simulated PLC
 # (when there is no real one) in one terminal and the IOC in another (docs/devices.md):

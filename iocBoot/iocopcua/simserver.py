@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A simulated OPC UA server for trying iocopcua without one: asyncua's own Server on loopback.
 
     python simserver.py 4840

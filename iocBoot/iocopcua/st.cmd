@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # An OPC UA server through asyncua: reads, writes and a data-change subscription (opcua.db).
 # From this directory, a simulated server (when there is no real one) in one terminal and the
 # IOC in another (docs/devices.md):

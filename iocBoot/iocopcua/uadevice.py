@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """An OPC UA server behind EPICS records, with asyncua's asyncio client: copy and adapt.
 
     tank = UaDevice("opc.tcp://plc1.example:4840/")      # nothing is sent yet

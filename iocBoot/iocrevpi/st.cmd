@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Run from this directory: ../../bin/<arch>/pydevIoc st.cmd (make run-... does), <arch> being
 # linux-x86_64, linux-aarch64 (64-bit Raspberry Pi OS / RevPi OS) or linux-arm.
 # PyDevice demo: a Revolution Pi (Connect + DIO + AIO + virtual device) on a file-backed

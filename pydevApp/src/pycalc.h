@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pycalc.h - the pycalc record's support (pycalcRecord.c), as the shell sees it.
  *
  * Internal: not installed.

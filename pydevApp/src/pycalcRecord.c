@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pycalcRecord.c - record support of the pycalc record: Python code (CALC) of inputs A..J.
  *
  * Record glue beside pydevRecord.c (layer 4): the worker pool runs it, the Python layer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevAutosave.c - setpoints that survive a restart and a power cut.
  *
  * The embedded build has no autosave module, so this is a small one with autosave's own

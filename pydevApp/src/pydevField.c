@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevField.c - fields of this IOC's records by name, for pydev.get() and pydev.put(). */
 #include <string.h>
 

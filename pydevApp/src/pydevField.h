@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevField.h - fields of this IOC's records by name ("REC.FIELD"), through dbAccess.
  *
  * The bottom layer beside values: EPICS only.  Get and put take the record's lock (dbGetField,

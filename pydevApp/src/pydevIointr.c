@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevIointr.c - names used with pydev.iointr(): I/O Intr scan lists and latest values.
  *
  * A push converts the value once per distinct record target ("slot") with the pusher's

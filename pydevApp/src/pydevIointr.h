@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevIointr.h - the iointr registry: named I/O Intr scan lists and their latest values.
  *
  * EPICS only (values below it; nothing above).  A push converts a value once per distinct

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevLanes.c - lanes: the jobs of one device run one at a time, in order.
  *
  * A record with info(pydev:lane, "plc1") queues its job on lane "plc1" instead of the pool.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevLanes.h - lanes: jobs of one device, run one at a time and in order.
  *
  * Above the worker pool (it queues a lane's jobs there one by one); EPICS only, no Python,

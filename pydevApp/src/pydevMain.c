@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevMain.c - pydevIoc: an IOC shell with pydev support, with softIoc's command line.
  *
  *   pydevIoc [-h] [-V] [-D file.dbd] [-a file.acf] [-m macros] [-d file.db]... [-S] [st.cmd]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevPaths.c - where an installed PyDevice finds its Python files and its virtualenv.
  *
  * A relocatable installation (make install PREFIX=...) has no paths compiled in: it looks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevPaths.h - paths of a relocatable installation, found from libpydev's own location. */
 #ifndef INC_pydevPaths_H
 #define INC_pydevPaths_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevPython.c - every use of the Python C-API in PyDevice.
  *
  * The interpreter (started here unless the process already runs one), the shared namespace,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevPython.h - every use of the Python C-API: the interpreter, compiling and running links,
  * conversions between Python values and pydevResult/pydevFieldValue, the `pydev` module.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevRecord.c - EPICS record glue: DTYP "pydev" for every supported record type.
  *
  * One generic implementation; what differs between record types is data in recordTypes[].

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevRecord.h - the record glue (DTYP "pydev"), as the shell and pydevIoc see it.
  *
  * Above everything but the shell.  Internal: not installed.

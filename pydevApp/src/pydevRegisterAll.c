@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevRegisterAll.c - the IOC program's own registration commands.
  *
  * The EPICS make build generates pydevIoc_registerRecordDeviceDriver with perl; without

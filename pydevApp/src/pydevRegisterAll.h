@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevRegisterAll.h - the registration commands of the pydevIoc program. */
 #ifndef INC_pydevRegisterAll_H
 #define INC_pydevRegisterAll_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevShell.c - iocsh commands and the registrar.
  *
  *   pydev "code"          run Python in the namespace shared with every pydev record

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevSignals.c - SIGTERM and SIGINT end pydevIoc the orderly way.
  *
  * systemd and procServ stop an IOC with SIGTERM (procServ: SIGHUP, when it closes the

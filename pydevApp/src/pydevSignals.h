@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevSignals.h - SIGTERM/SIGINT run the orderly epicsExit (pydevIoc only). */
 #ifndef INC_pydevSignals_H
 #define INC_pydevSignals_H

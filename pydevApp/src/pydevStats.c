@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevStats.c - the state of the worker pool and of pydev.iointr, as records.
  *
  * Once a second a thread pushes each figure to an iointr name "pydev:<figure>"; the records

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevStats.h - the worker pool's and the iointr registry's figures, pushed as records.
  *
  * Above the iointr registry and the worker pool; EPICS only.  Internal: not installed.

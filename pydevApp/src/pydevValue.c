@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevValue.c - results: allocate, alarm, store into a record.  EPICS only. */
 #include <stdio.h>
 #include <stdlib.h>

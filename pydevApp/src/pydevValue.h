@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevValue.h - values on their way into a record, and field values copied out of one.
  *
  * The bottom layer: EPICS only, no Python, no other PyDevice file.  A pydevTarget says what a

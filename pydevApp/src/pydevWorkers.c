@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevWorkers.c - the worker threads that run Python for records.
  *
  * Scan threads only queue a job; a worker runs the snippet with the GIL, releases it, then

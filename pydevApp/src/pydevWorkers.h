@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pydevWorkers.h - the worker-thread pool: runs jobs off the scan threads.
  *
  * EPICS only: it knows nothing of Python or records.  Internal: not installed.

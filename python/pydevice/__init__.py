@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """PyDevice: Python modules bundled with the EPICS ``pydev`` device support.
 
 Sub-packages:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``python -m pydevice [pydevIoc options]``: the same as the ``pydevIoc`` command.
 
 ``python -m pydevice screen FILE.db ...``: an operator screen for a database

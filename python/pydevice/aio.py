@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The IOC's one asyncio event loop, in a thread of its own (``pydev.loop``).
 
 The IOC starts it with the interpreter, before st.cmd's first ``pydev()`` line.  A record

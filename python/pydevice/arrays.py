@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Arrays the IOC core cannot read as they are, made readable.
 
 The core copies numpy arrays and other buffers of native byte order straight into records.

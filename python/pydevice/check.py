@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``python -m pydevice check FILE.db [...] [-m macros] [--dbd FILE]``: a database's pydev
 links, checked without an IOC.
 
@@ -192,7 +193,7 @@ def _is_text(rtype: str, name: str, fields: dict[str, FieldDef]) -> bool:
     base = fields.get(name)
     if name == "VAL":
         return rtype in ("stringin", "stringout", "lsi", "lso")
-    return bool(base) and base.dbf == "DBF_STRING"
+    return base is not None and base.dbf == "DBF_STRING"
 
 
 class Checker:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Small Channel Access and PV Access command-line clients for the project's virtualenv.
 
 EPICS sites use ``caget``, ``caput``, ``camonitor``, ``pvget``, ``pvput`` and ``pvmonitor``
@@ -16,7 +17,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 __all__ = ["COMMANDS", "install", "use_epicscorelibs_libca"]
 
@@ -140,7 +141,7 @@ def _pva():
     return Context("pva", nt=False)
 
 
-def _pva_value(value: object) -> object:
+def _pva_value(value: Any) -> object:
     return value["value"] if hasattr(value, "get") and "value" in value else value
 
 

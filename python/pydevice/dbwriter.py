@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Write EPICS database text: one ``record(...)`` with its fields, values escaped.
 
 Both database generators (``python -m pydevice.gpio db``, ``python -m pydevice.revpi db``)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``pydevIoc`` (and ``python -m pydevice``): start the PyDevice IOC program.
 
 The IOC is a C program linked with this Python.  From a wheel it lives in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Push a function's value to I/O Intr records every period, and an alarm while it raises.
 
     from pydevice.poller import Poller

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Turn a pycalc record's CALC into a function of its inputs A..J, once per CALC text.
 
 The IOC calls :func:`compile_calc` when a pycalc record starts and whenever its CALC has

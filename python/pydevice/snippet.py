@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Turn a record link (``@<python>``) into a function, once, at record init.
 
 The IOC calls :func:`compile_link` for every ``DTYP "pydev"`` record.  The link text becomes
@@ -460,12 +461,14 @@ def compile_link(text: str, record: str, fields: Collection[str], namespace: dic
     else:
         argument = _iointr_argument(tree)
         literal = isinstance(argument, ast.Constant) and isinstance(argument.value, str)
-        iointr = argument.value if literal else None
+        # (literal: argument is an ast.Constant holding a str)
+        iointr = argument.value if literal else None  # type: ignore[union-attr, assignment]
         expression = ast.get_source_segment(source, argument) if argument and not literal else None
     with _recursion_room(tree):
         link = _compile_tree(tree, record, macros, namespace, iointr)
     usage = macros.usage(glued, expression)
-    link.function.pydev_words = usage.describe()
+    # a function object takes attributes; Callable does not say so
+    link.function.pydev_words = usage.describe()  # type: ignore[attr-defined]
     return link._replace(words=usage.describe(), usage=usage)
 
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A stand-in for the IOC's built-in ``pydev`` module, for running user code outside an IOC.
 
 Inside ``pydevIoc`` the module ``pydev`` is built into the interpreter, and a built-in name

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What ``pydevFile("init.py")`` runs at the iocsh: a Python file in the records' namespace."""
 from __future__ import annotations
 

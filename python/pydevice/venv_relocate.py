@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Make a virtualenv work wherever its directory is moved (``make install``'s ``PREFIX/venv``).
 
 A venv names its own absolute path in ``bin/activate*`` (``VIRTUAL_ENV=...``) and in the

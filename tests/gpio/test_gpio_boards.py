@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Raspberry Pi header maps and revision decoding (no hardware)."""
 import pytest
 

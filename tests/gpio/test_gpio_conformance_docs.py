@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """docs/gpio.md's conformance tables are backed by tests: a row that says "same" names the
 in-rig tests that check it, those tests exist, and every function of the linuxpy reference
 has a row (issue 14: a "same" with no test behind it is a claim, not a result)."""

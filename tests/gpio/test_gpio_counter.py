@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """EdgeCounter: exact counts from the kernel's line seqno, even across dropped events."""
 import pytest
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Database generation from line info (no hardware), checked with the core's link compiler."""
 import ast
 import re

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A generated GPIO database in a real IOC on a machine without that chip: the affected
 records go INVALID with a message naming the chip; everything else keeps working."""
 import pytest

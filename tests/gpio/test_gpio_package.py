@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The package's names: every submodule is reachable as itself, and the public API users
 call stays (issue 11.4: `import pydevice.gpio.chip` gave the records function)."""
 import importlib

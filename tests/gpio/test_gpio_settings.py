@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """LineConfig <-> kernel flags <-> gpiod settings (no hardware)."""
 from datetime import timedelta
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """RPIO's TCP callbacks and loop on the host (loopback sockets; no GPIO needed)."""
 import queue
 import socket

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Run the in-guest GPIO suite (tests/gpio_kernel) on a real kernel through the gpio-sim rig.
 
 The rig (``<repo>/../shared/tools/gpio-sim-rig/run.sh``) boots a Linux kernel with gpio-sim

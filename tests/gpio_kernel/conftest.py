@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """In-guest GPIO tests: they need a real kernel with gpio-sim, i.e. the gpio-sim rig.
 
 On any other machine (the host's ``make test``) nothing here is collected; the host test

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A gpio-sim chip made through configfs, for the in-guest tests.
 
 ``SimChip(lines=8, names={0: "GPIO17"})`` makes a live simulated chip; ``pull(off, 1)``

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Faults of issue 14 in the records binding, on gpio-sim with the pydev stand-in:
 a chip that vanishes and comes back, one line owned once whatever its spelling."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A real pydevIoc in the guest: records on gpio-sim lines, checked over Channel Access."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The chip/line API against the kernel's gpio-sim."""
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ def test_bias(sim):
 
 def test_drive_open_drain(sim):
     with Device(sim.name) as dev:
-        with dev.request(5, direction="output", drive="open-drain", value=0) as req:
+        with dev.request(5, direction="output", drive="open-drain", value=0):
             assert dev.line_info(5).drive == "open-drain"
             assert sim.level(5) == 0
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Conformance with linuxpy's GPIO API (../shared/seeds/linuxpy-gpio-reference.txt), on a
 real kernel: one test per function of the reference, written as linuxpy's documentation
 uses it.  Where we knowingly differ, docs/gpio.md "Conformance" says so."""

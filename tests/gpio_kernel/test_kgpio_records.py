@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The records binding (pydevice.gpio.records) on gpio-sim, with the pydev stand-in."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The RPIO-compatible layer against gpio-sim lines named like a Raspberry Pi's."""
 from __future__ import annotations
 

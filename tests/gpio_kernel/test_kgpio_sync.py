@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """sync() against itself and against the reader thread (issue #23), on gpio-sim with the
 pydev stand-in: the :Sync records of every spelling of a chip run sync() at once, and the
 reader pushes edges while they do."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Fixtures for pydevice.revpi tests: a file-backed process image and the demo config."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Run in a subprocess: provoke real write errors on the process image and report.
 
 RLIMIT_FSIZE makes the kernel refuse file writes at offsets >= the limit (EFBIG), a real

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Helpers shared by the pydevice.revpi tests: the demo configuration, image access.
 
 The piCtory configuration the tests run on is generated, not kept as a copy: it is the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A second program on the process image: writes inputs as the field would.
 
     python stimulus.py PROCIMG CONFIG REPLACE_IO_FILE NAME=VALUE ...

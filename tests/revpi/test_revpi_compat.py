@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """revpimodio2's private attributes are read in one module, behind a tested-version bound."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Every real piCtory configuration we have gives databases that load and serve.
 
 The configurations are real PiCtory files (tests/revpi/fixtures/configs/PROVENANCE.md),
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 harness = pytest.importorskip("harness")
-from harness import IOC_BIN, Ioc, poll  # noqa: E402
+from harness import Ioc, poll  # noqa: E402
 
 import revpimodio2  # noqa: E402
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The database generator and link parsing (pure Python, no IOC)."""
 from __future__ import annotations
 

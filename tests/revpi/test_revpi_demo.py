@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The demo of `make run-revpi` (iocBoot/iocrevpi/st.cmd) in a real pydevIoc."""
 from __future__ import annotations
 

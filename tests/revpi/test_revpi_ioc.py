@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """pydevice.revpi end to end: a real pydevIoc, Channel Access, revpimodio2 on both sides.
 
 The IOC owns a file-backed process image; a second process (tests/revpi/stimulus.py,

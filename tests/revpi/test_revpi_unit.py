@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """pydevice.revpi without an IOC: the stand-in pydev records the pushes.
 
 Everything else is real: revpimodio2 refreshes a file-backed process image and a second
@@ -44,7 +45,7 @@ def test_a_missing_config_or_replace_file_is_named(files):
 
 def test_create_makes_a_zero_filled_image(files):
     path = os.path.join(files["dir"], "new.img")
-    owner = revpi.open(path, files["configrsc"], create=True)
+    _owner = revpi.open(path, files["configrsc"], create=True)
     try:
         assert os.path.getsize(path) == revpi.IMAGE_SIZE
     finally:

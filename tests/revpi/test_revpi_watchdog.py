@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The hardware watchdog toggles only while the IOC runs Python for its records."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Check a Phoebus ``.bob`` file against the display model phoebusgen carries: the widget
 types and versions of its widget definitions (``phoebusgen/config/<phoebus>_widgets.def``),
 the properties its widget classes declare, the file read back by phoebusgen itself, geometry

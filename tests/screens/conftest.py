@@ -1,8 +1,8 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Fixtures for the screen tests: an X server (Xvfb), a PyDM screen driven through
 pydm_driver.py, and a copy of the RevPi demo IOC (iocBoot/iocrevpi) running."""
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Take docs/images/gpio-screen.png: the generated PyDM screen of the GPIO demo IOC, connected
 to the demo running on a real kernel GPIO chip (gpio-sim) inside the gpio-sim rig.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Open a PyDM screen and drive it from standard input, one JSON answer per command line.
 
     python pydm_driver.py SCREEN.ui        (DISPLAY set to an X server, e.g. Xvfb)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Shared by the screen tests: the demo's screen command line and the PyDM driver process."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """GPIO screens in the real PyDM against a real GPIO IOC on this machine, which has no GPIO
 chip: every widget connects, each line's record shows its INVALID alarm on the widget's
 border, and a toggle clicked on the screen writes the output record (whose write then fails,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The GPIO screen against the GPIO demo on a real kernel GPIO chip (gpio-sim, in the rig).
 
 gpio_rig_screenshot.py does the work in the guest: every widget connects, an input raised on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What the screen model makes of database records, without a display: the db reader, the
 widget each record gets, the panels, and the command lines."""
 from __future__ import annotations

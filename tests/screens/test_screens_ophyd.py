@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A bluesky user's view of the RevPi demo: the ophyd devices generated for its records
 (python -m pydevice.revpi screen --format ophyd), driven through ophyd against the running
 demo IOC, read back in the process image."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The generated Phoebus displays validate against phoebusgen's display model, name only
 records of their database, and use the widget each kind of record needs."""
 from __future__ import annotations

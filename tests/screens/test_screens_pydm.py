@@ -1,14 +1,13 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The generated RevPi screen in the real PyDM, under Xvfb, against the running demo IOC:
 every widget connects, the process image shows on the screen, and the screen's controls
 write the process image."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from screen_helpers import DEMO_ARGS, SCREENSHOTS
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* iointrTest.c - the iointr registry and the worker pool, tested without Python.
  *
  * A real IOC database (base's records, iointrTest.db) whose records read iointr names through

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Start the pydevIoc that a fresh board userland installed from the wheelhouse, and read it
 from this host over Channel Access and PV Access (a chroot shares the host's loopback).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Build PyDevice and run its test suite in an emulated ARM Debian (qemu-user + binfmt).
 #
 #   tools/arm/check.sh [arm64|armhf] [wheels|build|core|test|board|all]   (make check-arm: "arm64 all")

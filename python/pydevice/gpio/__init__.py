@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Linux GPIO lines (GPIO v2 character device, via libgpiod) for Python code and records.
 
 Line API (linuxpy's GPIO ``Device``/``Request``, see docs/gpio.md "Conformance")::

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Command line: ``python -m pydevice.gpio info|db|screen ...``.
 
     python -m pydevice.gpio info                      # chips and their lines

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """One line of a chip as records use it: its request, edge counter and ``pydev.iointr``
 pushes (the entries of :class:`pydevice.gpio._linetable.LineTable`)."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """One GPIO chip's lines as records use them: the line table behind
 :class:`pydevice.gpio.records.Lines` (requests, pushes, sync, chip loss, hand-over)."""
 from __future__ import annotations
@@ -242,7 +243,8 @@ class LineTable:
             raise self._failed(line, e, "READ") from None
         try:
             with ln.lock:
-                return ln.request.get_value(ln.request.offsets[0])
+                # _line() gives a line whose request is open
+                return ln.request.get_value(ln.request.offsets[0])  # type: ignore[union-attr]
         except OSError as e:
             raise self._failed(line, self._io_failed(ln, e), "READ") from None
 
@@ -263,7 +265,7 @@ class LineTable:
             raise self._failed(line, e, "WRITE") from None
         try:
             with ln.lock:
-                ln.request.set_value(ln.request.offsets[0], v)
+                ln.request.set_value(ln.request.offsets[0], v)  # type: ignore[union-attr]
         except OSError as e:
             raise self._failed(line, self._io_failed(ln, e), "WRITE") from None
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The thread that reads the edge events of one chip's watched lines (for
 :mod:`pydevice.gpio.records`)."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Raspberry Pi header maps and board identification (pure logic, no hardware needed).
 
 - :func:`board_to_bcm` maps a physical header pin (BOARD numbering) to a BCM GPIO number,
@@ -99,8 +100,8 @@ def decode_revision(code: str) -> BoardInfo:
     # old-style; bit 24 (warranty voided by overclocking) may be set
     old = value & 0xFFFFFF
     if old in _OLD_CODES:
-        model, pcb, mem, maker, header = _OLD_CODES[old]
-        return BoardInfo(s, model, pcb, mem, maker, header)
+        model, pcb, mb, made_by, header = _OLD_CODES[old]
+        return BoardInfo(s, model, pcb, mb, made_by, header)
     raise ValueError(f"unknown Raspberry Pi revision code {code!r}")
 
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Write an EPICS database for GPIO lines from a chip's line info.
 
 Per input line: a ``bi`` following every edge (TIME = kernel timestamp), an ``int64in``

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """GPIO chips: finding them, their info, and making line requests.
 
     from pydevice.gpio import find
@@ -116,7 +117,7 @@ class Device:
                  blocking: bool = False) -> None:
         if isinstance(chip, os.PathLike):
             chip = os.fspath(chip)
-        self.path = chip_path(chip)
+        self.path = chip_path(chip)  # type: ignore[arg-type]  # os.fspath made it a str
         self.consumer = consumer
         self.blocking = bool(blocking)
         self._lock = threading.RLock()
@@ -389,7 +390,7 @@ def find(label: Optional[str] = None, name: Optional[str] = None, line: Optional
     raise ChipNotFoundError(f"no GPIO chip with {crit} under {path}")
 
 
-def find_line(name: str, path: str = "/dev") -> tuple:
+def find_line(name: str, path: str = "/dev") -> Optional[tuple]:
     """``(chip_path, offset)`` of the first line called ``name`` on any chip, or None."""
     for p in _gpio_paths(path):
         try:

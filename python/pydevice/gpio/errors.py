@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Exceptions of :mod:`pydevice.gpio`.
 
 All derive from :class:`GpioError` (an :class:`OSError`), and every message names the chip

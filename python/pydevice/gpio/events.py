@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Edge events and the loss-free edge counter.
 
 :class:`EdgeEvent` is a plain copy of the kernel's ``gpio_v2_line_event`` with the line's

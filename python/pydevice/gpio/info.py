@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What a chip tells about itself and its lines, in linuxpy's shapes.
 
 - :class:`ChipInfo` (``name label lines``; ``lines`` is the number of lines) and

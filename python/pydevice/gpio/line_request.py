@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Line requests: reserve lines, read/write them, and receive their edge events.
 
 A :class:`Request` is lazy: it reserves its lines when opened (``with request:`` or
@@ -177,7 +178,7 @@ class Request:
         return self
 
     def _request(self, chunk: Sequence[int]) -> gpiod.LineRequest:
-        settings = {off: self._config[off].to_gpiod() for off in chunk}
+        settings: dict[Any, Any] = {off: self._config[off].to_gpiod() for off in chunk}
         try:
             req = self.device.gpiod_chip.request_lines(
                 settings, consumer=self._name, event_buffer_size=self.event_buffer_size)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """linuxpy's file-descriptor level functions, on libgpiod where libgpiod can do the job.
 
 These take a chip's file (``get_chip_info``, ``get_line_info``, ``get_info``, ``request``:

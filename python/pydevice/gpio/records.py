@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """GPIO lines behind EPICS records.
 
 In ``st.cmd``: ``pydev("from pydevice import gpio")``; in the database

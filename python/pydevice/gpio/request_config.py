@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """linuxpy's request configuration, turned into one :class:`LineConfig` per line.
 
 A request's ``config`` (``Device.request(config)``, ``Request(device, config)``,
@@ -74,7 +75,7 @@ def _line_items(lines: Any) -> list:
     if isinstance(lines, Mapping):
         return list(lines.items())
     if isinstance(lines, (list, tuple, range)):
-        items = []
+        items: list[tuple[Any, Optional[Mapping]]] = []
         for item in lines:
             if isinstance(item, Mapping):
                 if "line" not in item:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``python -m pydevice.gpio screen``: the operator screen of the records ``db`` writes for the
 same arguments (the same line description), one panel per chip, plus the worker pool panel
 with ``--pool``.  The database is made by ``db`` itself, in memory, so the screen follows

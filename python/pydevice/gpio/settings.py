@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Line configuration: :class:`LineFlag` (the kernel's GPIO v2 flags) and :class:`LineConfig`.
 
 A line's configuration can be given as flags (as in linuxpy), as keywords

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """linuxpy's namedtuple shape for our dataclasses.
 
 linuxpy returns its events and line infos as namedtuples; code written against it may unpack

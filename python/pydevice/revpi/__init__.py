@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """pydevice.revpi: a Revolution Pi's process image as EPICS records.
 
 Built on the vendor's ``revpimodio2``.  In st.cmd::

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Command line: ``python -m pydevice.revpi {db,screen,image,config,simulate} ...``.
 
 - ``db CONFIG.rsc --prefix P: [-o out.db]``: EPICS database for the configuration's IOs

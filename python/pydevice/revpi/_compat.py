@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The only place that reads revpimodio2's private attributes.
 
 revpimodio2 has no public API for these facts; its private names may change in any release, so
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 
 import revpimodio2
 from revpimodio2.io import IOBase
@@ -20,7 +22,9 @@ TESTED_BELOW = (2, 10, 0)
 
 def _version_tuple(text: str) -> tuple[int, ...]:
     # "2.9.0rc1" -> (2, 9, 0): only the leading digits of each of the first three parts count
-    return tuple(int(re.match(r"\d*", piece).group() or 0) for piece in text.split(".")[:3])
+    # (r"\d*" matches every string: re.match never gives None here)
+    return tuple(int(re.match(r"\d*", piece).group() or 0)  # type: ignore[union-attr]
+                 for piece in text.split(".")[:3])
 
 
 def check_version(version: str) -> None:
@@ -43,7 +47,7 @@ def device_name(io: IOBase) -> str:
     return io._parentdevice.name
 
 
-def is_shared(device: object) -> bool:
+def is_shared(device: Any) -> bool:
     """True if ``device`` was opened with ``shared_procimg`` (other programs write it too)."""
     return bool(device._shared_procimg)
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The RevPi base module's values (``core.*``) as named pseudo-IOs for records.
 
 RevPiModIO exposes them as attributes of ``RevPiModIO.core`` (properties such as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Generate an EPICS database for a piCtory configuration.
 
 RevPiModIO itself parses the configuration (and the replace_io file) against a scratch
@@ -9,6 +10,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
+from typing import Any
 
 import revpimodio2
 from revpimodio2.io import IOBase
@@ -127,7 +129,7 @@ def io_record(io: IOBase, opts: Options) -> str | None:
     return rec(rtype, [*write, *limits])
 
 
-_CORE_INPUTS = (
+_CORE_INPUTS: tuple[tuple[str, str, str, list[tuple[str, Any]], str], ...] = (
     ("Core:Status", "mbbiDirect", "core.status", [("NOBT", 8)], "base module status byte"),
     ("Core:PiControlRunning", "bi", "core.picontrolrunning",
      [("ZNAM", "Stopped"), ("ONAM", "Running")], "piControl driver running"),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Exceptions raised by :mod:`pydevice.revpi` (all name the path or IO concerned)."""
 from __future__ import annotations
 

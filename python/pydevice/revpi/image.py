@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The IOC's one owner of a Revolution Pi process image, serving records.
 
 RevPiModIO does the work: its autorefresh thread copies inputs from and outputs to the
@@ -400,7 +401,9 @@ class ProcessImage:
             for iname, getter in self._per_cycle.items():
                 pydev.iointr(iname, getter(), now)
             for iname in self._specials:
-                value = errors if iname.endswith(":modio.ioerrors") else self._served[iname]()
+                # a special is served on both edges, so its getter is set
+                value = (errors if iname.endswith(":modio.ioerrors")
+                         else self._served[iname]())  # type: ignore[misc]
                 if value != self._specials[iname]:
                     self._specials[iname] = value
                     pydev.iointr(iname, value, now)
@@ -410,7 +413,7 @@ class ProcessImage:
         # RevPiModIO has no public per-cycle hook besides cycleloop(), which excludes the
         # event system; its refresh thread sets this Event after every good cycle and, with
         # mainloop() running, nobody else clears it.
-        writer = _compat.refresh_thread(modio)
+        writer: Any = _compat.refresh_thread(modio)  # revpimodio2's, with a newdata Event
         last_errors = modio.ioerrors
         last_good = time.monotonic()
         wait = max(3 * modio.cycletime / 1000, 0.05)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Find which I/O Intr names and IO names the IOC's records use.
 
 I/O Intr records carry a literal ``pydev.iointr('revpi:I_1')`` link, which the IOC core

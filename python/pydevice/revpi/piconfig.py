@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Build piCtory configurations (config.rsc JSON) for simulation, tests and benchmarks.
 
 The layouts follow the piCtory device descriptions of the real modules (byte addresses of

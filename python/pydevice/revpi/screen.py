@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The operator screen of a piCtory configuration: the records ``dbgen`` makes for it, one
 panel per module (named as in piCtory), the base module's status and LEDs and the process
 image owner's records (IoErrors, CycleTime) in a "Core" panel, and the worker pool panel

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A field-side simulator: drives a file-backed process image's inputs like wiring would.
 
 It is a second RevPiModIO in ``simulator=True`` mode (inputs and outputs swapped), as
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 
 import revpimodio2
 

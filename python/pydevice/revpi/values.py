@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Conversions between RevPiModIO IO values and EPICS record values (pure, no I/O)."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Operator screens for pydev databases: PyDM (``.ui``), Phoebus (``.bob``) and ophyd devices.
 
 One model for every source: the screen is worked out from database records

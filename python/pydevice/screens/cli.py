@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The ``screen`` command line shared by ``python -m pydevice``, ``pydevice.revpi`` and
 ``pydevice.gpio``: format and output options, and writing one screen or one per panel."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Read the records of an EPICS database file: type, name and fields, macros expanded.
 
 Only what a screen (and ``python -m pydevice check``) needs: ``record``/``grecord`` blocks

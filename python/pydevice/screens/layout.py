@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Where panels and rows go: the one arrangement both display formats draw.
 
 A panel longer than :data:`ROWS` items wraps into side-by-side sub-columns; panels stack in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What a screen shows, worked out from database records, independent of the display format.
 
 Each record becomes one :class:`Item`: inputs are indicators (a ``bi`` an LED, an

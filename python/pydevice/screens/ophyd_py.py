@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Write a :class:`~pydevice.screens.model.Screen` as a Python module of ophyd devices, for
 bluesky: one ``Device`` class per panel (inputs ``EpicsSignalRO``, outputs ``EpicsSignal``)
 and one class holding them all, whose prefix is the records' common prefix.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Write a :class:`~pydevice.screens.model.Screen` as a Phoebus display (``.bob``) with
 phoebusgen.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The worker pool's diagnostic records (``db/pydevStats.db``) for a screen's pool panel."""
 from __future__ import annotations
 

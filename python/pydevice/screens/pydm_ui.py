@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Write a :class:`~pydevice.screens.model.Screen` as a PyDM display (Qt Designer ``.ui``).
 
 The file is plain Qt Designer XML with PyDM's custom widgets; it needs no PyDM to write.
@@ -114,9 +115,12 @@ def _control(w: _Writer, item: Item) -> ET.Element:
                         **common)
     if item.kind == Kind.BUTTON:
         return w.widget("PyDMPushButton", hint, text=item.label, pressValue="1", **common)
+    # (item.limited: low and high are set)
     low, high = (item.low, item.high) if item.limited else (-_UNLIMITED, _UNLIMITED)
-    return w.widget("PyDMSpinbox", hint, userDefinedLimits=True, userMinimum=float(low),
-                    userMaximum=float(high), precisionFromPV=not item.integer,
+    return w.widget("PyDMSpinbox", hint, userDefinedLimits=True,
+                    userMinimum=float(low),  # type: ignore[arg-type]
+                    userMaximum=float(high),  # type: ignore[arg-type]
+                    precisionFromPV=not item.integer,
                     precision=0 if item.integer else max(item.prec, 3), showUnits=bool(item.egu),
                     showStepExponent=False, minimumSize={"width": 110, "height": 22},
                     **common)
@@ -125,8 +129,9 @@ def _control(w: _Writer, item: Item) -> ET.Element:
 def _slider(w: _Writer, item: Item) -> ET.Element:
     return w.widget("PyDMSlider", item.label + "_slider", channel=_channel(item.pv),
                     alarmSensitiveBorder=True, orientation="Qt::Horizontal",
-                    userDefinedLimits=True, userMinimum=float(item.low),
-                    userMaximum=float(item.high),
+                    # (a slider is for a limited item: low and high are set)
+                    userDefinedLimits=True, userMinimum=float(item.low),  # type: ignore[arg-type]
+                    userMaximum=float(item.high),  # type: ignore[arg-type]
                     showLimitLabels=False, showValueLabel=False,
                     minimumSize={"width": 110, "height": 22})
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """RPIO's API on today's GPIO character device (``import pydevice.gpio.rpio as RPIO``).
 
     import pydevice.gpio.rpio as RPIO

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The state behind the RPIO functions: numbering, claimed pins, callbacks, the loop."""
 from __future__ import annotations
 
@@ -233,7 +234,8 @@ class Engine:
             pin.debounce_s = 0.0 if debounce_kernel else debounce
             pin.callbacks.append((callback, edge, bool(threaded_callback)))
             if not pin.in_loop:
-                self.loop.add_fd(pin.request.fileno(), lambda fd, p=pin: self._on_edges(p))
+                self.loop.add_fd(pin.request.fileno(),  # mypy cannot type the default p
+                                 lambda fd, p=pin: self._on_edges(p))  # type: ignore[misc]
                 pin.in_loop = True
             log.debug("interrupt callback on GPIO %s (%s edge, debounce %s ms)", channel, edge,
                       debounce_timeout_ms)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """RPi.GPIO's event detection, which RPIO promises as a drop-in, on RPIO's engine.
 
 ``add_event_detect`` registers an interrupt callback on the engine's loop (started in the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """RPIO's interrupt loop: one epoll for GPIO edge events and TCP sockets.
 
 GPIO sources are line-request file descriptors (the kernel queues edge events there, with
