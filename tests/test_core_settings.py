@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The PYDEV_* environment settings: each read through one table (pydevSettings.c), a bad
 value named in one message with its allowed range and replaced by the default (the IOC keeps
 serving), and every setting listed by `pydevReport 1` with its value and where it came from."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The PYDEV_* settings as EPICS' ENV_PARAMs (envGetConfigParamPtr: unset or empty gives the
  * default), each checked against its range here, so that a typo never silently becomes 0
  * threads or no exit bound. */

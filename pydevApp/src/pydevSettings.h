@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PyDevice's PYDEV_* environment settings: one table, read and checked in one place. */
 #ifndef PYDEVSETTINGS_H
 #define PYDEVSETTINGS_H
