@@ -861,10 +861,22 @@ static void awaitEnded(void *arg, int failed)
     meetAwait(rec);
 }
 
+/* The second pass proper, in a worker without the GIL: the record's process() stores the
+ * result under the record lock; then its lane may run the next record. */
+static void processResult(pydevRecord *rec)
+{
+    dbCommon *prec = rec->prec;
+    epicsAtomicSetIntT(&rec->running, 0);
+    pydevWorkersCompleting();
+    dbScanLock(prec);
+    prec->rset->process(prec);
+    dbScanUnlock(prec);
+    laneDone(rec);
+}
+
 /* A worker: the second pass of a record whose awaitable ended (no GIL). */
 static void finishAwait(pydevRecord *rec)
 {
-    dbCommon *prec = rec->prec;
     epicsAtomicDecrIntT(&awaiting);
     if (epicsAtomicCmpAndSwapIntT(&rec->orphan, 1, 0) == 1) {
         /* the watch thread completed it with a TIMEOUT alarm before the code returned */
@@ -872,12 +884,7 @@ static void finishAwait(pydevRecord *rec)
         laneDone(rec);
         return;
     }
-    epicsAtomicSetIntT(&rec->running, 0);
-    pydevWorkersCompleting();
-    dbScanLock(prec);
-    prec->rset->process(prec);
-    dbScanUnlock(prec);
-    laneDone(rec);
+    processResult(rec);
 }
 
 /* In a worker, with the GIL and without the record lock: the link's code, with the field
@@ -911,19 +918,13 @@ static double runPython(pydevRecord *rec, int *pending)
 /* In a worker, without the GIL: the second pass stores the result under the record lock. */
 static void complete(pydevRecord *rec)
 {
-    dbCommon *prec = rec->prec;
     if (!pydevWorkersClaim(&rec->job)) {
         /* too late: the record was completed with a TIMEOUT alarm; drop this result */
         epicsAtomicSetIntT(&rec->running, 0);
         laneDone(rec);
         return;
     }
-    epicsAtomicSetIntT(&rec->running, 0);
-    pydevWorkersCompleting();
-    dbScanLock(prec);
-    prec->rset->process(prec);
-    dbScanUnlock(prec);
-    laneDone(rec);
+    processResult(rec);
 }
 
 /* A batch: a worker runs the code of up to BATCH_MAX queued records under one hold of the
