@@ -74,7 +74,7 @@ sid_userland() {
         command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap; }
         log "debootstrap sid into $SID"
         rm -rf "$SID.partial"
-        debootstrap --variant=minbase sid "$SID.partial" http://deb.debian.org/debian > "$CACHE/debootstrap.log" 2>&1 \
+        debootstrap --variant=minbase sid "$SID.partial" "$("$TOP/tools/apt-mirror.sh")" > "$CACHE/debootstrap.log" 2>&1 \
             || { tail -20 "$CACHE/debootstrap.log"; return 1; }
         mv "$SID.partial" "$SID"
     fi

@@ -93,7 +93,7 @@ newer_qemu() {  # bookworm-backports' qemu-user into $CACHE/qemu, registered for
     if [ ! -x "$dir/$QEMU" ]; then
         log "host qemu-user is older than $QEMU_MIN: fetching $QEMU_BPO"
         mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/deb"
-        echo "deb http://deb.debian.org/debian bookworm-backports main" > "$apt/sources.list"
+        echo "deb $("$TOP/tools/apt-mirror.sh") bookworm-backports main" > "$apt/sources.list"
         local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
                     -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache")
         apt-get "${opts[@]}" update -qq
@@ -118,7 +118,7 @@ userland() {
         log "debootstrap $ARCH bookworm into $ROOTFS"
         mkdir -p "$CACHE"
         timed "debootstrap $ARCH" debootstrap --arch="$ARCH" --foreign --variant=minbase bookworm \
-            "$ROOTFS" http://deb.debian.org/debian
+            "$ROOTFS" "$("$TOP/tools/apt-mirror.sh")"
         cp /usr/bin/$QEMU-static "$ROOTFS/usr/bin/"
         chroot "$ROOTFS" /debootstrap/debootstrap --second-stage
     fi
@@ -218,7 +218,7 @@ board() {
     umount "$fresh/proc" 2>/dev/null || true
     rm -rf "$fresh"
     timed "fresh board userland: debootstrap $ARCH" debootstrap --arch="$ARCH" --foreign \
-        --variant=minbase bookworm "$fresh" http://deb.debian.org/debian
+        --variant=minbase bookworm "$fresh" "$("$TOP/tools/apt-mirror.sh")"
     cp /usr/bin/$QEMU-static "$fresh/usr/bin/"
     timed "fresh board userland: second stage" chroot "$fresh" /debootstrap/debootstrap --second-stage
     cp /etc/resolv.conf "$fresh/etc/resolv.conf"
