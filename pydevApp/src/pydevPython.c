@@ -906,12 +906,33 @@ int pydevPyRun(const pydevPyCall *call, pydevResult *res, double *seconds)
     return rc;
 }
 
+/* What a link and a CALC compile to alike, (function, macros, iointr, runs_field_code, ...):
+ * the function and the names of the field values it takes.  0, or -1 (out of memory). */
+static int takeLink(PyObject *link, pydevPyLink *out, char *err, size_t errlen)
+{
+    PyObject *macros = PyTuple_GET_ITEM(link, 1);
+    int i;
+    out->runsFieldCode = PyObject_IsTrue(PyTuple_GET_ITEM(link, 3)) == 1;
+    out->nmacros = (int)PyTuple_GET_SIZE(macros);
+    out->macros = calloc(out->nmacros ? out->nmacros : 1, sizeof(pydevFieldValue));
+    for (i = 0; out->macros && i < out->nmacros; i++)
+        strncpy(out->macros[i].name, PyUnicode_AsUTF8(PyTuple_GET_ITEM(macros, i)),
+                sizeof(out->macros[i].name) - 1);
+    if (!out->macros) {
+        epicsSnprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    out->code = (pydevPyCode *)PyTuple_GET_ITEM(link, 0);
+    Py_INCREF((PyObject *)out->code);
+    return 0;
+}
+
 int pydevPyCompile(const char *recordName, const char *recordType, const char *linkText,
                    const char *const *fields, int nfields, pydevPyLink *out, char *err,
                    size_t errlen)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
-    PyObject *names = PyFrozenSet_New(NULL), *link = NULL, *macros, *iointr;
+    PyObject *names = PyFrozenSet_New(NULL), *link = NULL, *iointr;
     int i, rc = -1;
 
     for (i = 0; names && i < nfields; i++) {
@@ -940,19 +961,12 @@ int pydevPyCompile(const char *recordName, const char *recordType, const char *l
         goto done;
     }
     memset(out, 0, sizeof(*out));
-    macros = PyTuple_GET_ITEM(link, 1);
     iointr = PyTuple_GET_ITEM(link, 2);
-    out->runsFieldCode = PyObject_IsTrue(PyTuple_GET_ITEM(link, 3)) == 1;
     {
         const char *words = PyUnicode_AsUTF8(PyTuple_GET_ITEM(link, 4));
         PyErr_Clear();
         out->words = words && *words ? strdup(words) : NULL;
     }
-    out->nmacros = (int)PyTuple_GET_SIZE(macros);
-    out->macros = calloc(out->nmacros ? out->nmacros : 1, sizeof(pydevFieldValue));
-    for (i = 0; out->macros && i < out->nmacros; i++)
-        strncpy(out->macros[i].name, PyUnicode_AsUTF8(PyTuple_GET_ITEM(macros, i)),
-                sizeof(out->macros[i].name) - 1);
     if (iointr != Py_None) {
         const char *name = PyUnicode_AsUTF8(iointr);
         if (!name || strlen(name) >= sizeof(out->iointrName)) {
@@ -963,11 +977,7 @@ int pydevPyCompile(const char *recordName, const char *recordType, const char *l
         }
         strcpy(out->iointrName, name);
     }
-    out->code = (pydevPyCode *)PyTuple_GET_ITEM(link, 0);
-    Py_INCREF((PyObject *)out->code);
-    rc = out->macros ? 0 : -1;
-    if (rc)
-        epicsSnprintf(err, errlen, "out of memory");
+    rc = takeLink(link, out, err, errlen);
 done:
     Py_XDECREF(link);
     Py_XDECREF(names);
@@ -1769,8 +1779,8 @@ int pydevPyCompileCalc(const char *recordName, const char *calc, unsigned long l
 {
     static PyObject *compileCalc;  /* pydevice.pycalc.compile_calc, imported at first use */
     PyGILState_STATE gil;
-    PyObject *link = NULL, *macros;
-    int i, rc = -1;
+    PyObject *link = NULL;
+    int rc = -1;
 
     memset(out, 0, sizeof(*out));
     if (initStatus) {
@@ -1799,18 +1809,7 @@ int pydevPyCompileCalc(const char *recordName, const char *calc, unsigned long l
         Py_XDECREF(exc);
         goto done;
     }
-    macros = PyTuple_GET_ITEM(link, 1);
-    out->runsFieldCode = PyObject_IsTrue(PyTuple_GET_ITEM(link, 3)) == 1;
-    out->nmacros = (int)PyTuple_GET_SIZE(macros);
-    out->macros = calloc(out->nmacros ? out->nmacros : 1, sizeof(pydevFieldValue));
-    for (i = 0; out->macros && i < out->nmacros; i++)
-        strncpy(out->macros[i].name, PyUnicode_AsUTF8(PyTuple_GET_ITEM(macros, i)),
-                sizeof(out->macros[i].name) - 1);
-    out->code = (pydevPyCode *)PyTuple_GET_ITEM(link, 0);
-    Py_INCREF((PyObject *)out->code);
-    rc = out->macros ? 0 : -1;
-    if (rc)
-        epicsSnprintf(err, errlen, "out of memory");
+    rc = takeLink(link, out, err, errlen);
 done:
     Py_XDECREF(link);
     PyGILState_Release(gil);
